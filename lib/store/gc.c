@@ -1,0 +1,133 @@
+/*
+ * gc: mark every object reachable from a ref through the links that
+ * structured objects declare, then delete the rest unless younger than the
+ * grace period. The grace period protects writers in flight: an object put
+ * just before a ref names it is young, and a put of existing content
+ * refreshes the blob's time (a backend promise), so it is young too.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "object_io.h"
+#include "object_list.h"
+#include "structured.h"
+
+typedef struct mark_stack {
+    mlops_oid *ids;
+    size_t len;
+    size_t cap;
+} mark_stack;
+
+static int push(mark_stack *st, const mlops_oid *id)
+{
+    if (st->len == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 256;
+        mlops_oid *p = mlops__realloc(st->ids, cap * sizeof *p);
+        if (!p)
+            return mlops__error_oom();
+        st->ids = p;
+        st->cap = cap;
+    }
+    st->ids[st->len++] = *id;
+    return 0;
+}
+
+static int push_ref(const char *name, const mlops_oid *id, void *payload)
+{
+    (void)name;
+    return push(payload, id) < 0;
+}
+
+/* Pushes the links of a structured object. A structured object that does
+ * not verify stops gc: its real links are unknown, deleting is unsafe. */
+static int push_links(mark_stack *st, mlops_store *s, const mlops_oid *id)
+{
+    unsigned char head[MLOPS__STRUCT_FIXED];
+    size_t n = 0;
+    int rc = mlops__object_peek(head, sizeof head, &n, s, id);
+    if (rc < 0 && rc != MLOPS_ECORRUPT)
+        return rc;
+    if (!mlops__structured_is(head, n))
+        return 0;
+    void *data = NULL;
+    size_t len = 0;
+    rc = mlops__object_read_all(&data, &len, s, id);
+    if (rc < 0)
+        return mlops__error_set(rc, "gc stopped: %s", mlops_error_last());
+    mlops__structured sobj;
+    rc = mlops__structured_parse(&sobj, data, len);
+    for (size_t i = 0; rc == 0 && i < sobj.nlinks; i++) {
+        mlops_oid link;
+        memcpy(link.id, sobj.links + i * MLOPS_OID_RAWSZ, MLOPS_OID_RAWSZ);
+        rc = push(st, &link);
+    }
+    mlops__free(data);
+    return rc;
+}
+
+static int mark(mlops__object_list *l, mlops_store *s, mlops_gc_report *rep)
+{
+    mark_stack st = { NULL, 0, 0 };
+    int rc = mlops_ref_foreach(s, NULL, push_ref, &st);
+    if (rc == MLOPS_EUSER)
+        rc = mlops__error_oom();
+    while (rc == 0 && st.len > 0) {
+        mlops_oid id = st.ids[--st.len];
+        mlops__object_entry *e = mlops__object_list_find(l, &id);
+        if (!e || e->marked) /* missing (dangling), or seen */
+            continue;
+        e->marked = 1;
+        rep->reachable++;
+        rc = push_links(&st, s, &id);
+    }
+    mlops__free(st.ids);
+    return rc;
+}
+
+static int sweep(mlops__object_list *l, mlops_store *s, const mlops_gc_options *o, mlops_gc_report *rep,
+                 mlops_progress_cb progress, void *payload)
+{
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < l->len; i++) {
+        mlops__object_entry *e = &l->items[i];
+        if (!e->marked && now - e->mtime_sec < (int64_t)o->grace_seconds) {
+            rep->young++;
+        } else if (!e->marked) {
+            int rc = o->dry_run ? 0 : s->be.obj_delete(&s->be, &e->id);
+            if (rc < 0 && rc != MLOPS_ENOTFOUND)
+                return rc;
+            rep->freed++;
+            rep->freed_bytes += e->stored_size;
+        }
+        if (progress && progress(i + 1, l->len, payload) != 0)
+            return mlops__error_set(MLOPS_EUSER, "gc stopped by the progress callback");
+    }
+    return 0;
+}
+
+int mlops_store_gc(mlops_gc_report *out, mlops_store *s, const mlops_gc_options *opts, mlops_progress_cb progress,
+                   void *payload)
+{
+    mlops_gc_options o;
+    if (!out || !s)
+        return mlops__error_set(MLOPS_EINVALID, "store_gc: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (opts && opts->version != MLOPS_GC_OPTIONS_VERSION)
+        return mlops__error_set(MLOPS_EINVALID, "gc options version %u is unknown (expected %u)", opts->version,
+                                MLOPS_GC_OPTIONS_VERSION);
+    MLOPS__TRY(mlops_gc_options_init(&o, MLOPS_GC_OPTIONS_VERSION));
+    if (opts)
+        o = *opts;
+    if (!o.dry_run)
+        MLOPS__TRY(mlops__store_check_writable(s));
+    mlops__object_list l;
+    MLOPS__TRY(mlops__object_list_load(&l, s));
+    out->objects = l.len;
+    int rc = mark(&l, s, out);
+    if (rc == 0)
+        rc = sweep(&l, s, &o, out, progress, payload);
+    mlops__object_list_dispose(&l);
+    return rc;
+}

@@ -1,0 +1,227 @@
+/* Whole-object operations built on the streaming writer and reader. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "object_codec.h"
+#include "object_io.h"
+
+#define IO_BLOCK ((size_t)1 << 20)
+
+int mlops_object_put(mlops_oid *out, mlops_store *s, const void *data, size_t len)
+{
+    if (!out || !s || (!data && len))
+        return mlops__error_set(MLOPS_EINVALID, "object_put: NULL argument");
+    mlops_object_writer *w = NULL;
+    MLOPS__TRY(mlops__writer_open(&w, s, len));
+    int rc = mlops_object_writer_write(w, data, len);
+    if (rc == 0)
+        rc = mlops_object_writer_finish(out, w);
+    mlops_object_writer_free(w);
+    return rc;
+}
+
+static int open_source(int *out_fd, struct stat *st, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mlops__error_errno(errno, "cannot open '%s'", path);
+    if (fstat(fd, st) < 0) {
+        int e = errno;
+        close(fd);
+        return mlops__error_errno(e, "cannot stat '%s'", path);
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return mlops__error_set(MLOPS_EINVALID, "'%s' is not a regular file", path);
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    *out_fd = fd;
+    return 0;
+}
+
+static int copy_fd_to_writer(mlops_object_writer *w, int fd, const char *path)
+{
+    char *buf = mlops__malloc(IO_BLOCK);
+    if (!buf)
+        return mlops__error_oom();
+    int rc = 0;
+    for (;;) {
+        size_t n = 0;
+        int e = mlops__fs_read_full(fd, buf, IO_BLOCK, &n);
+        if (e < 0) {
+            rc = mlops__error_errno(-e, "cannot read '%s'", path);
+            break;
+        }
+        if (n == 0)
+            break;
+        if ((rc = mlops_object_writer_write(w, buf, n)) < 0)
+            break;
+    }
+    mlops__free(buf);
+    return rc;
+}
+
+int mlops_object_put_file(mlops_oid *out, mlops_store *s, const char *path)
+{
+    if (!out || !s || !path)
+        return mlops__error_set(MLOPS_EINVALID, "object_put_file: NULL argument");
+    MLOPS__TRY(mlops__store_check_writable(s));
+    int fd = -1;
+    struct stat st;
+    MLOPS__TRY(open_source(&fd, &st, path));
+    mlops_object_writer *w = NULL;
+    int rc = mlops__writer_open(&w, s, (uint64_t)st.st_size);
+    if (rc == 0)
+        rc = copy_fd_to_writer(w, fd, path);
+    if (rc == 0)
+        rc = mlops_object_writer_finish(out, w);
+    mlops_object_writer_free(w);
+    close(fd);
+    return rc;
+}
+
+int mlops__object_read_all(void **out, size_t *out_len, mlops_store *s, const mlops_oid *id)
+{
+    mlops_object_reader *r = NULL;
+    MLOPS__TRY(mlops_object_reader_open(&r, s, id));
+    uint64_t size = mlops_object_reader_size(r);
+    int rc = 0;
+    char *buf = NULL;
+    if (size > (uint64_t)SIZE_MAX - 1)
+        rc = mlops__error_set(MLOPS_ENOMEM, "object %s is too large for memory", mlops__hex(id).s);
+    else if (!(buf = mlops__malloc((size_t)size + 1)))
+        rc = mlops__error_oom();
+    size_t done = 0;
+    while (rc == 0) {
+        size_t n = 0;
+        /* Ask for one byte more than expected so the end is reached. */
+        rc = mlops_object_reader_read(&n, r, buf + done, (size_t)size + 1 - done);
+        if (rc < 0 || n == 0)
+            break;
+        done += n;
+    }
+    mlops_object_reader_free(r);
+    if (rc < 0) {
+        mlops__free(buf);
+        return rc;
+    }
+    buf[done] = '\0';
+    *out = buf;
+    *out_len = done;
+    return 0;
+}
+
+int mlops_object_get(void **out, size_t *out_len, mlops_store *s, const mlops_oid *id)
+{
+    if (!out || !out_len || !s || !id)
+        return mlops__error_set(MLOPS_EINVALID, "object_get: NULL argument");
+    *out = NULL;
+    *out_len = 0;
+    return mlops__object_read_all(out, out_len, s, id);
+}
+
+int mlops__object_peek(void *buf, size_t cap, size_t *out_n, mlops_store *s, const mlops_oid *id)
+{
+    mlops_object_reader *r = NULL;
+    MLOPS__TRY(mlops_object_reader_open(&r, s, id));
+    size_t done = 0;
+    int rc = 0;
+    while (done < cap) {
+        size_t n = 0;
+        if ((rc = mlops_object_reader_read(&n, r, (char *)buf + done, cap - done)) < 0 || n == 0)
+            break;
+        done += n;
+    }
+    mlops_object_reader_free(r);
+    *out_n = done;
+    return rc;
+}
+
+/* Streams the object into an open file; the caller publishes it. */
+static int reader_to_fd(mlops_object_reader *r, int fd, const char *tmp)
+{
+    char *buf = mlops__malloc(IO_BLOCK);
+    if (!buf)
+        return mlops__error_oom();
+    int rc = 0;
+    for (;;) {
+        size_t n = 0;
+        if ((rc = mlops_object_reader_read(&n, r, buf, IO_BLOCK)) < 0 || n == 0)
+            break;
+        int e = mlops__fs_write_all(fd, buf, n);
+        if (e < 0) {
+            rc = mlops__error_errno(-e, "cannot write '%s'", tmp);
+            break;
+        }
+    }
+    mlops__free(buf);
+    return rc;
+}
+
+int mlops_object_get_file(mlops_store *s, const mlops_oid *id, const char *path)
+{
+    if (!s || !id || !path)
+        return mlops__error_set(MLOPS_EINVALID, "object_get_file: NULL argument");
+    mlops_object_reader *r = NULL;
+    MLOPS__TRY(mlops_object_reader_open(&r, s, id));
+    /* Write beside the destination, publish only verified bytes. */
+    size_t plen = strlen(path);
+    char *tmp = mlops__malloc(plen + 32);
+    char rnd[17];
+    int rc = tmp ? 0 : mlops__error_oom();
+    if (rc == 0 && mlops__fs_random_hex(rnd, 8) < 0)
+        rc = mlops__error_set(MLOPS_EIO, "no randomness for a temporary name");
+    int fd = -1;
+    if (rc == 0) {
+        snprintf(tmp, plen + 32, "%s.mlops-tmp-%s", path, rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0)
+            rc = mlops__error_errno(errno, "cannot create '%s'", tmp);
+    }
+    if (rc == 0)
+        rc = reader_to_fd(r, fd, tmp);
+    if (rc == 0 && s->opts.durability != MLOPS_DURABILITY_NONE) {
+        int e = mlops__fs_fsync(fd);
+        if (e < 0)
+            rc = mlops__error_errno(-e, "cannot fsync '%s'", tmp);
+    }
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = mlops__error_errno(errno, "cannot close '%s'", tmp);
+    if (rc == 0) {
+        int e = mlops__fs_rename(tmp, path);
+        if (e < 0)
+            rc = mlops__error_errno(-e, "cannot rename onto '%s'", path);
+    }
+    if (rc < 0 && fd >= 0)
+        unlink(tmp);
+    mlops__free(tmp);
+    mlops_object_reader_free(r);
+    return rc;
+}
+
+int mlops_object_exists(mlops_store *s, const mlops_oid *id)
+{
+    if (!s || !id)
+        return mlops__error_set(MLOPS_EINVALID, "object_exists: NULL argument");
+    return s->be.obj_exists(&s->be, id);
+}
+
+int mlops_object_size(uint64_t *out, mlops_store *s, const mlops_oid *id)
+{
+    if (!out || !s || !id)
+        return mlops__error_set(MLOPS_EINVALID, "object_size: NULL argument");
+    mlops_object_reader *r = NULL;
+    MLOPS__TRY(mlops_object_reader_open(&r, s, id));
+    *out = mlops_object_reader_size(r);
+    mlops_object_reader_free(r);
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* Internal: the store handle and the built-in backends' constructors. */
+#ifndef MLOPS_LIB_STORE_INTERNAL_H
+#define MLOPS_LIB_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include "mlops/store.h"
+#include "mlops/sys/backend.h"
+
+struct mlops_store {
+    mlops_backend be;          /* the backend's vtable (copied) */
+    mlops_store_options opts;  /* effective options */
+    int readonly;
+};
+
+/*
+ * The fs backend over directory path (layout in docs/FORMAT.md). Creates the
+ * store unless opts->flags has MLOPS_STORE_NO_CREATE; checks the format file.
+ * Honors opts->durability, lock_timeout_ms, stale_lock_ms, and READONLY.
+ * Errors: MLOPS_ENOTFOUND, MLOPS_EUNSUPPORTED (newer format), MLOPS_ECORRUPT
+ * (bad format file), MLOPS_EPERM, MLOPS_EIO.
+ */
+int mlops__backend_fs_open(mlops_backend *out, const char *path, const mlops_store_options *opts);
+
+/* The memory backend: everything in this process's memory. */
+int mlops__backend_memory_new(mlops_backend *out);
+
+/* Refuses writes on a read-only store (MLOPS_EPERM) and NULL handles. */
+int mlops__store_check_writable(mlops_store *s);
+
+#endif
