@@ -67,7 +67,9 @@ typedef enum mlops_compression {
     MLOPS_COMPRESSION_AUTO = 0,
     /* Never compress. */
     MLOPS_COMPRESSION_NONE = 1,
-    /* Compress every object that shrinks, whatever its size. */
+    /* Compress every object that shrinks, whatever its size, when the size
+     * is known up front (puts from memory and files); a streaming writer's
+     * object larger than compress_limit is stored raw. */
     MLOPS_COMPRESSION_ALWAYS = 2
 } mlops_compression;
 

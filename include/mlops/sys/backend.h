@@ -48,7 +48,9 @@ struct mlops_backend {
     int (*obj_write_open)(mlops_backend *b, void **out_w);
     int (*obj_write)(mlops_backend *b, void *w, const void *data, size_t len);
     /* Publishes the blob under id, or, if id already exists, keeps the
-     * existing one; either way it succeeds and releases w. */
+     * existing one and refreshes its modification time (so that gc's grace
+     * period protects content that a writer is about to reference again);
+     * either way it releases w. */
     int (*obj_write_commit)(mlops_backend *b, void *w, const mlops_oid *id);
     /* Discards and releases w. */
     void (*obj_write_abort)(mlops_backend *b, void *w);
