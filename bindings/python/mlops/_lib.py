@@ -1,0 +1,295 @@
+"""Loads libmlops and declares the C signatures the package uses.
+
+Loader order (DESIGN.md §5):
+
+1. ``LIBMLOPS_LIBRARY``: a path to the shared library. When it is set it is
+   the only candidate, so a test run can never pick up another copy by
+   accident.
+2. A copy next to the package (``mlops/libmlops.so*``, ``.dylib``, ``.dll``).
+3. The library directories recorded when the package was built
+   (``mlops/_config.py``, written by the in-tree build backend from
+   ``pkg-config --variable=libdir libmlops`` when that works).
+4. ``ctypes.util.find_library('mlops')`` (the linker cache, LD_LIBRARY_PATH).
+5. ``libmlops.so.<SOVERSION>`` through the dynamic linker's default search.
+
+Every failure is listed in one ImportError.
+
+Every C function the package calls is declared in ``_FUNCTIONS`` below —
+one table, so a signature change in the headers is a one-line change here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+import sys
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_ubyte,
+                    c_uint, c_uint64, c_void_p)
+from typing import Iterator, Tuple
+
+SOVERSION = "0"
+
+OID_RAWSZ = 32
+OID_HEXSZ = 64
+
+
+# ---- structures (mirror include/mlops/*.h) ------------------------------
+
+class Oid(Structure):
+    """``mlops_oid``: the 32 raw bytes of a SHA-256 digest."""
+    _fields_ = [("id", c_ubyte * OID_RAWSZ)]
+
+
+class StoreOptions(Structure):
+    """``mlops_store_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("durability", c_int),
+        ("compression", c_int),
+        ("compression_level", c_int),
+        ("compress_limit", c_uint64),
+        ("lock_timeout_ms", c_uint),
+        ("stale_lock_ms", c_uint),
+    ]
+
+
+class VerifyReport(Structure):
+    """``mlops_verify_report``."""
+    _fields_ = [
+        ("objects", c_uint64),
+        ("bytes", c_uint64),
+        ("refs", c_uint64),
+        ("logs", c_uint64),
+        ("ncorrupt", c_size_t),
+        ("corrupt", POINTER(Oid)),
+        ("ndangling", c_size_t),
+        ("dangling", POINTER(c_char_p)),
+        ("log_torn", c_uint64),
+    ]
+
+
+class GcOptions(Structure):
+    """``mlops_gc_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("grace_seconds", c_uint64), ("dry_run", c_int)]
+
+
+class GcReport(Structure):
+    """``mlops_gc_report``."""
+    _fields_ = [
+        ("objects", c_uint64),
+        ("reachable", c_uint64),
+        ("young", c_uint64),
+        ("freed", c_uint64),
+        ("freed_bytes", c_uint64),
+    ]
+
+
+STORE_OPTIONS_VERSION = 1
+GC_OPTIONS_VERSION = 1
+BACKEND_VERSION = 1
+STORE_NO_CREATE = 0x1
+STORE_READONLY = 0x2
+
+# ---- callback types -------------------------------------------------------
+
+REF_CB = CFUNCTYPE(c_int, c_char_p, POINTER(Oid), c_void_p)
+LOG_NAME_CB = CFUNCTYPE(c_int, c_char_p, c_void_p)
+PROGRESS_CB = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
+
+# sys/backend.h. The first argument (mlops_backend *) is declared void *:
+# the Python side finds its backend through the closure, not the pointer.
+BACKEND_OBJECT_CB = CFUNCTYPE(c_int, POINTER(Oid), c_uint64, c_int64, c_void_p)
+BACKEND_NAME_CB = CFUNCTYPE(c_int, c_char_p, c_void_p)
+
+BE_OBJ_EXISTS = CFUNCTYPE(c_int, c_void_p, POINTER(Oid))
+BE_OBJ_STAT = CFUNCTYPE(c_int, c_void_p, POINTER(Oid), POINTER(c_uint64), POINTER(c_int64))
+BE_OBJ_WRITE_OPEN = CFUNCTYPE(c_int, c_void_p, POINTER(c_void_p))
+BE_OBJ_WRITE = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_size_t)
+BE_OBJ_WRITE_COMMIT = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(Oid))
+BE_OBJ_WRITE_ABORT = CFUNCTYPE(None, c_void_p, c_void_p)
+BE_OBJ_READ_OPEN = CFUNCTYPE(c_int, c_void_p, POINTER(Oid), POINTER(c_void_p))
+BE_OBJ_READ = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_size_t, POINTER(c_size_t))
+BE_OBJ_READ_CLOSE = CFUNCTYPE(None, c_void_p, c_void_p)
+BE_OBJ_DELETE = CFUNCTYPE(c_int, c_void_p, POINTER(Oid))
+BE_OBJ_FOREACH = CFUNCTYPE(c_int, c_void_p, BACKEND_OBJECT_CB, c_void_p)
+BE_REF_READ = CFUNCTYPE(c_int, c_void_p, c_char_p, POINTER(Oid))
+BE_REF_CAS = CFUNCTYPE(c_int, c_void_p, c_char_p, POINTER(Oid), POINTER(Oid))
+BE_REF_FOREACH = CFUNCTYPE(c_int, c_void_p, c_char_p, BACKEND_NAME_CB, c_void_p)
+BE_LOG_APPEND = CFUNCTYPE(c_int, c_void_p, c_char_p, c_void_p, c_size_t)
+BE_LOG_SYNC = CFUNCTYPE(c_int, c_void_p, c_char_p)
+BE_LOG_SEGMENTS = CFUNCTYPE(c_int, c_void_p, c_char_p, BACKEND_NAME_CB, c_void_p)
+BE_LOG_READ = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_uint64, c_void_p, c_size_t,
+                        POINTER(c_size_t))
+BE_LOG_FOREACH = CFUNCTYPE(c_int, c_void_p, c_char_p, BACKEND_NAME_CB, c_void_p)
+BE_SYNC = CFUNCTYPE(c_int, c_void_p)
+BE_FREE = CFUNCTYPE(None, c_void_p)
+
+
+class BackendVtable(Structure):
+    """``struct mlops_backend`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("payload", c_void_p),
+        ("obj_exists", BE_OBJ_EXISTS),
+        ("obj_stat", BE_OBJ_STAT),
+        ("obj_write_open", BE_OBJ_WRITE_OPEN),
+        ("obj_write", BE_OBJ_WRITE),
+        ("obj_write_commit", BE_OBJ_WRITE_COMMIT),
+        ("obj_write_abort", BE_OBJ_WRITE_ABORT),
+        ("obj_read_open", BE_OBJ_READ_OPEN),
+        ("obj_read", BE_OBJ_READ),
+        ("obj_read_close", BE_OBJ_READ_CLOSE),
+        ("obj_delete", BE_OBJ_DELETE),
+        ("obj_foreach", BE_OBJ_FOREACH),
+        ("ref_read", BE_REF_READ),
+        ("ref_cas", BE_REF_CAS),
+        ("ref_foreach", BE_REF_FOREACH),
+        ("log_append", BE_LOG_APPEND),
+        ("log_sync", BE_LOG_SYNC),
+        ("log_segments", BE_LOG_SEGMENTS),
+        ("log_read", BE_LOG_READ),
+        ("log_foreach", BE_LOG_FOREACH),
+        ("sync", BE_SYNC),
+        ("free", BE_FREE),
+    ]
+
+
+# ---- the one signature table ---------------------------------------------
+
+_p = POINTER
+_FUNCTIONS = [
+    # name, restype, argtypes
+    # common.h
+    ("mlops_version", c_char_p, []),
+    ("mlops_version_number", c_uint, []),
+    ("mlops_strerror", c_char_p, [c_int]),
+    ("mlops_error_name", c_char_p, [c_int]),
+    ("mlops_error_last", c_char_p, []),
+    ("mlops_error_last_code", c_int, []),
+    ("mlops_free", None, [c_void_p]),
+    # store.h: ids
+    ("mlops_oid_fromhexn", c_int, [_p(Oid), c_char_p, c_size_t]),
+    ("mlops_oid_tohex", c_int, [c_char_p, _p(Oid)]),
+    ("mlops_oid_hash", c_int, [_p(Oid), c_void_p, c_size_t]),
+    # store.h: store
+    ("mlops_store_options_init", c_int, [_p(StoreOptions), c_uint]),
+    ("mlops_store_open", c_int, [_p(c_void_p), c_char_p, _p(StoreOptions)]),
+    ("mlops_store_open_memory", c_int, [_p(c_void_p), _p(StoreOptions)]),
+    ("mlops_store_free", None, [c_void_p]),
+    ("mlops_store_sync", c_int, [c_void_p]),
+    # store.h: objects
+    ("mlops_object_put", c_int, [_p(Oid), c_void_p, c_void_p, c_size_t]),
+    ("mlops_object_put_file", c_int, [_p(Oid), c_void_p, c_char_p]),
+    ("mlops_object_get", c_int, [_p(c_void_p), _p(c_size_t), c_void_p, _p(Oid)]),
+    ("mlops_object_get_file", c_int, [c_void_p, _p(Oid), c_char_p]),
+    ("mlops_object_exists", c_int, [c_void_p, _p(Oid)]),
+    ("mlops_object_size", c_int, [_p(c_uint64), c_void_p, _p(Oid)]),
+    ("mlops_object_writer_new", c_int, [_p(c_void_p), c_void_p]),
+    ("mlops_object_writer_write", c_int, [c_void_p, c_void_p, c_size_t]),
+    ("mlops_object_writer_finish", c_int, [_p(Oid), c_void_p]),
+    ("mlops_object_writer_free", None, [c_void_p]),
+    ("mlops_object_reader_open", c_int, [_p(c_void_p), c_void_p, _p(Oid)]),
+    ("mlops_object_reader_read", c_int, [_p(c_size_t), c_void_p, c_void_p, c_size_t]),
+    ("mlops_object_reader_size", c_uint64, [c_void_p]),
+    ("mlops_object_reader_free", None, [c_void_p]),
+    ("mlops_object_put_structured", c_int,
+     [_p(Oid), c_void_p, c_char_p, _p(Oid), c_size_t, c_void_p, c_size_t]),
+    ("mlops_object_get_structured", c_int,
+     [_p(c_void_p), _p(c_void_p), _p(c_size_t), _p(c_void_p), _p(c_size_t), c_void_p, _p(Oid)]),
+    # store.h: refs
+    ("mlops_ref_name_is_valid", c_int, [c_char_p]),
+    ("mlops_ref_get", c_int, [_p(Oid), c_void_p, c_char_p]),
+    ("mlops_ref_set", c_int, [c_void_p, c_char_p, _p(Oid), _p(Oid)]),
+    ("mlops_ref_delete", c_int, [c_void_p, c_char_p, _p(Oid)]),
+    ("mlops_ref_foreach", c_int, [c_void_p, c_char_p, REF_CB, c_void_p]),
+    # store.h: logs
+    ("mlops_log_append", c_int, [c_void_p, c_char_p, c_void_p, c_size_t]),
+    ("mlops_log_append_batch", c_int, [c_void_p, c_char_p, _p(c_void_p), _p(c_size_t), c_size_t]),
+    ("mlops_log_sync", c_int, [c_void_p, c_char_p]),
+    ("mlops_log_iterator_new", c_int, [_p(c_void_p), c_void_p, c_char_p]),
+    ("mlops_log_iterator_next", c_int, [_p(c_void_p), _p(c_size_t), c_void_p]),
+    ("mlops_log_iterator_free", None, [c_void_p]),
+    ("mlops_log_list", c_int, [c_void_p, c_char_p, LOG_NAME_CB, c_void_p]),
+    # store.h: maintenance
+    ("mlops_store_verify", c_int, [_p(VerifyReport), c_void_p, PROGRESS_CB, c_void_p]),
+    ("mlops_verify_report_free", None, [_p(VerifyReport)]),
+    ("mlops_gc_options_init", c_int, [_p(GcOptions), c_uint]),
+    ("mlops_store_gc", c_int, [_p(GcReport), c_void_p, _p(GcOptions), PROGRESS_CB, c_void_p]),
+    # sys/backend.h
+    ("mlops_backend_init", c_int, [_p(BackendVtable), c_uint]),
+    ("mlops_store_open_backend", c_int, [_p(c_void_p), _p(BackendVtable), _p(StoreOptions)]),
+    ("mlops_backend_error_set", c_int, [c_int, c_char_p]),
+]
+
+
+def _package_dir() -> str:
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def _candidates() -> Iterator[Tuple[str, str]]:
+    """(how it was found, what to pass to CDLL), in loader order; lazy, so
+    find_library (which may spawn ldconfig or gcc) runs only when needed."""
+    env = os.environ.get("LIBMLOPS_LIBRARY")
+    if env:
+        yield ("LIBMLOPS_LIBRARY", env)
+        return
+    here = _package_dir()
+    patterns = ["libmlops.so*", "libmlops*.dylib", "mlops.dll", "libmlops.dll"]
+    local = sorted(p for pat in patterns for p in glob.glob(os.path.join(here, pat)))
+    if not local:
+        yield ("next to the package", os.path.join(here, "libmlops.so*"))
+    for p in local:
+        yield ("next to the package", p)
+    try:
+        from . import _config  # written at build time; absent in a source tree
+        for d in getattr(_config, "LIBDIRS", ()):
+            yield ("recorded libdir", os.path.join(d, "libmlops.so." + SOVERSION))
+    except ImportError:
+        pass
+    yield ("ctypes.util.find_library('mlops')", ctypes.util.find_library("mlops") or "")
+    if sys.platform == "darwin":
+        yield ("default linker path", "libmlops.%s.dylib" % SOVERSION)
+    else:
+        yield ("default linker path", "libmlops.so." + SOVERSION)
+
+
+def _load() -> ctypes.CDLL:
+    failures = []
+    for how, path in _candidates():
+        if not path:
+            failures.append("%s: nothing found" % how)
+            continue
+        if "*" in path:
+            failures.append("%s: no %s" % (how, path))
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            failures.append("%s: %s" % (how, e))
+            continue
+        try:
+            _declare(lib)
+        except AttributeError as e:
+            failures.append("%s: %s is not a compatible libmlops (%s)" % (how, path, e))
+            continue
+        lib._mlops_path = path  # type: ignore[attr-defined]
+        return lib
+    raise ImportError(
+        "mlops: cannot load the libmlops shared library; tried:\n  - "
+        + "\n  - ".join(failures)
+        + "\nSet LIBMLOPS_LIBRARY to the path of libmlops.so, or install the library "
+          "(meson install; ldconfig). See bindings/python/README.md.")
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, restype, argtypes in _FUNCTIONS:
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+lib = _load()
+path: str = lib._mlops_path  # type: ignore[attr-defined]
