@@ -214,7 +214,8 @@ MLOPS_API int mlops_ref_foreach(mlops_store *store, const char *prefix, mlops_re
  */
 #define MLOPS_LOG_RECORD_MAX ((size_t)1 << 30)
 MLOPS_API int mlops_log_append(mlops_store *store, const char *name, const void *record, size_t len);
-/* Appends n records at once: a reader sees all of them or none. */
+/* Appends n records at once: a reader sees all of them or none. n == 0
+ * appends nothing and succeeds. */
 MLOPS_API int mlops_log_append_batch(mlops_store *store, const char *name, const void *const *records,
                                      const size_t *lens, size_t n);
 /* A commit point for one log: appended records are durable on return. */

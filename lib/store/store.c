@@ -49,15 +49,12 @@ static int vtable_complete(const mlops_backend *b)
            b->log_segments && b->log_read && b->log_foreach && b->sync;
 }
 
-/* Wraps a ready backend; on failure the backend is released. */
+/* Wraps a ready backend; on failure the caller still owns the backend. */
 static int wrap(mlops_store **out, const mlops_backend *be, const mlops_store_options *opts)
 {
     mlops_store *s = mlops__calloc(1, sizeof *s);
-    if (!s) {
-        if (be->free)
-            be->free((mlops_backend *)be);
+    if (!s)
         return mlops__error_oom();
-    }
     s->be = *be;
     s->opts = *opts;
     s->readonly = (opts->flags & MLOPS_STORE_READONLY) != 0;
@@ -77,7 +74,10 @@ int mlops_store_open(mlops_store **out, const char *path, const mlops_store_opti
     mlops_backend be;
     memset(&be, 0, sizeof be);
     MLOPS__TRY(mlops__backend_fs_open(&be, path, &o));
-    return wrap(out, &be, &o);
+    int rc = wrap(out, &be, &o);
+    if (rc < 0)
+        be.free(&be);
+    return rc;
 }
 
 int mlops_store_open_memory(mlops_store **out, const mlops_store_options *opts)
@@ -90,7 +90,10 @@ int mlops_store_open_memory(mlops_store **out, const mlops_store_options *opts)
     mlops_backend be;
     memset(&be, 0, sizeof be);
     MLOPS__TRY(mlops__backend_memory_new(&be));
-    return wrap(out, &be, &o);
+    int rc = wrap(out, &be, &o);
+    if (rc < 0)
+        be.free(&be);
+    return rc;
 }
 
 int mlops_store_open_backend(mlops_store **out, const mlops_backend *backend, const mlops_store_options *opts)

@@ -52,6 +52,7 @@ struct mlops_backend {
      * period protects content that a writer is about to reference again);
      * either way it releases w. */
     int (*obj_write_commit)(mlops_backend *b, void *w, const mlops_oid *id);
+    /* (obj_write_commit releases w whether it succeeds or fails.) */
     /* Discards and releases w. */
     void (*obj_write_abort)(mlops_backend *b, void *w);
     /* Opens a blob for reading (MLOPS_ENOTFOUND if missing). */
@@ -103,7 +104,8 @@ MLOPS_API int mlops_backend_init(mlops_backend *b, unsigned int version);
 /*
  * Opens a store over a custom backend. The store copies *backend (the
  * vtable) and calls backend->free with its copy when closed. Every
- * function pointer but free must be set (MLOPS_EINVALID otherwise).
+ * function pointer but free must be set (MLOPS_EINVALID otherwise). If the
+ * call fails, the backend is not freed: the caller still owns it.
  */
 MLOPS_API int mlops_store_open_backend(mlops_store **out, const mlops_backend *backend,
                                        const mlops_store_options *opts);
