@@ -1,0 +1,235 @@
+/*
+ * fs backend: refs, one file refs/<name> holding 64 lowercase hex digits and
+ * a newline, replaced only under the lock refs/<name>.lock (fs_lock.c):
+ * the new value is written into the lock file itself, which is then renamed
+ * over the ref, so a reader sees the old value or the new one, never a mix.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/fs.h"
+#include "fs_internal.h"
+
+/* ENOTFOUND for a missing ref (a directory "a" of refs "a/..." included). */
+static int read_ref_file(const char *path, const char *name, mlops_oid *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return mlops__error_set(MLOPS_ENOTFOUND, "ref '%s' not found", name);
+        return mlops__error_errno(errno, "cannot open ref '%s'", path);
+    }
+    struct stat st;
+    char text[MLOPS_OID_HEXSZ + 2];
+    size_t n = 0;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = mlops__error_errno(errno, "cannot stat ref '%s'", path);
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = mlops__error_set(MLOPS_ENOTFOUND, "ref '%s' not found", name);
+    } else {
+        int e = mlops__fs_read_full(fd, text, sizeof text, &n);
+        if (e < 0)
+            rc = mlops__error_errno(-e, "cannot read ref '%s'", path);
+        else if (n != MLOPS_OID_HEXSZ + 1 || text[MLOPS_OID_HEXSZ] != '\n' ||
+                 mlops_oid_fromhexn(out, text, MLOPS_OID_HEXSZ) < 0)
+            rc = mlops__error_set(MLOPS_ECORRUPT, "ref file '%s' is corrupt (expected 64 hex digits and a newline)",
+                                  path);
+    }
+    close(fd);
+    return rc;
+}
+
+static int fs_ref_read(mlops_backend *b, const char *name, mlops_oid *out)
+{
+    MLOPS__TRY(mlops__fsb_name_check("ref", name));
+    char *path = mlops__fsb_path(mlops__fsb_of(b), "refs/%s", name);
+    if (!path)
+        return mlops__error_oom();
+    int rc = read_ref_file(path, name, out);
+    mlops__free(path);
+    return rc;
+}
+
+/* Removes the now empty directories of a deleted nested ref, so that a ref
+ * named like one of them can be created later. Best effort: a directory
+ * that is not empty, or that another writer just re-created, stays. */
+static void prune_dirs(const mlops__fsb *fs, char *ref_path)
+{
+    size_t stop = strlen(fs->root) + 5; /* "<root>/refs" */
+    char *slash;
+    while ((slash = strrchr(ref_path, '/')) != NULL && (size_t)(slash - ref_path) > stop) {
+        *slash = '\0';
+        if (rmdir(ref_path) < 0)
+            break;
+    }
+}
+
+/* Durability of the ref's directory entry (and of new parents). */
+static int sync_ref_dirs(const mlops__fsb *fs, const char *ref_path, int created_dirs)
+{
+    if (fs->durability == MLOPS_DURABILITY_NONE)
+        return 0;
+    const char *slash = strrchr(ref_path, '/');
+    char *dir = mlops__strndup(ref_path, (size_t)(slash - ref_path));
+    if (!dir)
+        return mlops__error_oom();
+    size_t stop = created_dirs ? strlen(fs->root) + 5 : strlen(dir);
+    int rc = mlops__fsb_fsync_dirs_up(dir, stop);
+    mlops__free(dir);
+    return rc;
+}
+
+static int conflict_with_children(const char *name)
+{
+    return mlops__error_set(MLOPS_EEXISTS, "ref '%s' conflicts with existing refs under '%s/'", name, name);
+}
+
+static int write_value(mlops__fsb *fs, mlops__fsb_lock *lock, const char *ref_path, const char *name,
+                       const mlops_oid *new_id)
+{
+    char text[MLOPS_OID_HEXSZ + 2];
+    mlops_oid_tohex(text, new_id);
+    text[MLOPS_OID_HEXSZ] = '\n';
+    if (ftruncate(lock->fd, 0) < 0)
+        return mlops__error_errno(errno, "cannot truncate lock '%s'", lock->path);
+    int e = mlops__fs_pwrite_all(lock->fd, text, MLOPS_OID_HEXSZ + 1, 0);
+    if (e < 0)
+        return mlops__error_errno(-e, "cannot write lock '%s'", lock->path);
+    if (fs->durability != MLOPS_DURABILITY_NONE && (e = mlops__fs_fsync(lock->fd)) < 0)
+        return mlops__error_errno(-e, "cannot fsync lock '%s'", lock->path);
+    /* A leftover empty directory where the ref goes (a crashed delete of
+     * "name/..."): remove it; a non-empty one is a real name conflict. */
+    if (mlops__fsb_is_dir(ref_path) && rmdir(ref_path) < 0)
+        return conflict_with_children(name);
+    MLOPS__TRY(mlops__fsb_lock_check(lock));
+    e = mlops__fs_rename(lock->path, ref_path);
+    if (e == -EISDIR || e == -ENOTEMPTY || e == -EEXIST)
+        return conflict_with_children(name);
+    if (e < 0)
+        return mlops__error_errno(-e, "cannot rename '%s' to '%s'", lock->path, ref_path);
+    return 0;
+}
+
+static int remove_ref(mlops__fsb_lock *lock, const char *ref_path)
+{
+    MLOPS__TRY(mlops__fsb_lock_check(lock));
+    if (unlink(ref_path) < 0)
+        return mlops__error_errno(errno, "cannot delete ref '%s'", ref_path);
+    return 0;
+}
+
+static int ids_equal(const mlops_oid *a, const mlops_oid *b)
+{
+    return memcmp(a->id, b->id, MLOPS_OID_RAWSZ) == 0;
+}
+
+/* Decides under the lock; 0 means go ahead. */
+static int compare(int rc_read, const mlops_oid *cur, const char *name, const mlops_oid *expected,
+                   const mlops_oid *new_id)
+{
+    int exists = rc_read == 0;
+    if (rc_read < 0 && rc_read != MLOPS_ENOTFOUND) {
+        /* A corrupt ref can still be deleted unconditionally (repair). */
+        if (!(rc_read == MLOPS_ECORRUPT && !new_id && !expected))
+            return rc_read;
+        exists = 1;
+    }
+    if (!new_id) {
+        if (!exists)
+            return mlops__error_set(MLOPS_ENOTFOUND, "ref '%s' not found", name);
+        if (expected && !ids_equal(cur, expected))
+            return mlops__error_set(MLOPS_ECONFLICT, "ref '%s' does not have the expected value", name);
+        return 0;
+    }
+    if (!expected)
+        return exists ? mlops__error_set(MLOPS_ECONFLICT, "ref '%s' already exists", name) : 0;
+    if (!exists)
+        return mlops__error_set(MLOPS_ECONFLICT, "ref '%s' does not exist", name);
+    if (!ids_equal(cur, expected))
+        return mlops__error_set(MLOPS_ECONFLICT, "ref '%s' does not have the expected value", name);
+    return 0;
+}
+
+static int fs_ref_cas(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    MLOPS__TRY(mlops__fsb_check_writable(fs));
+    MLOPS__TRY(mlops__fsb_name_check("ref", name));
+    char *ref_path = mlops__fsb_path(fs, "refs/%s", name);
+    if (!ref_path)
+        return mlops__error_oom();
+    mlops__fsb_lock lock = { NULL, -1, 0 };
+    int rc = mlops__fsb_lock_acquire(&lock, fs, name, ref_path);
+    if (rc < 0) {
+        prune_dirs(fs, ref_path); /* parents it may have made for the lock */
+        goto out;
+    }
+    mlops_oid cur;
+    rc = compare(read_ref_file(ref_path, name, &cur), &cur, name, expected, new_id);
+    if (rc == 0)
+        rc = new_id ? write_value(fs, &lock, ref_path, name, new_id) : remove_ref(&lock, ref_path);
+    int published = rc == 0 && new_id != NULL; /* the lock file became the ref */
+    mlops__fsb_lock_release(&lock, !published);
+    if (rc == 0)
+        rc = sync_ref_dirs(fs, ref_path, lock.created_dirs);
+    if (!published)
+        prune_dirs(fs, ref_path);
+out:
+    mlops__free(ref_path);
+    return rc;
+}
+
+typedef struct ref_walk {
+    const char *prefix;
+    size_t prefix_len;
+    mlops_backend_name_cb cb;
+    void *payload;
+    int user_rc;
+    mlops__buf name;
+} ref_walk;
+
+static int ref_walk_file(const char *dir, const char *file, void *ctx)
+{
+    ref_walk *w = ctx;
+    size_t flen = strlen(file);
+    if (flen >= 5 && strcmp(file + flen - 5, ".lock") == 0)
+        return 0;
+    mlops__buf_clear(&w->name);
+    int rc = *dir ? mlops__buf_printf(&w->name, "%s/%s", dir, file) : mlops__buf_puts(&w->name, file);
+    if (rc < 0)
+        return rc;
+    if (strncmp(w->name.ptr, w->prefix, w->prefix_len) != 0 || !mlops__fsb_name_ok(w->name.ptr))
+        return 0;
+    w->user_rc = w->cb(w->name.ptr, w->payload);
+    return w->user_rc ? MLOPS__FSB_WALK_STOP : 0;
+}
+
+static int fs_ref_foreach(mlops_backend *b, const char *prefix, mlops_backend_name_cb cb, void *payload)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    ref_walk w = { prefix ? prefix : "", prefix ? strlen(prefix) : 0, cb, payload, 0, MLOPS__BUF_INIT };
+    char *start = NULL;
+    char *base = mlops__fsb_path(fs, "refs");
+    int rc = base ? mlops__fsb_prefix_dir(&start, prefix) : mlops__error_oom();
+    if (rc == 0)
+        rc = mlops__fsb_walk(base, start, ref_walk_file, &w);
+    if (rc == MLOPS__FSB_WALK_STOP)
+        rc = w.user_rc;
+    mlops__free(start);
+    mlops__free(base);
+    mlops__buf_dispose(&w.name);
+    return rc;
+}
+
+void mlops__fsb_refs_setup(mlops_backend *b)
+{
+    b->ref_read = fs_ref_read;
+    b->ref_cas = fs_ref_cas;
+    b->ref_foreach = fs_ref_foreach;
+}
