@@ -1,6 +1,6 @@
 /*
  * libmlops — umbrella header: includes the whole public API.
- * See include/mlops/*.h for each module's reference.
+ * Each header under include/mlops/ is the reference of one module.
  */
 #ifndef MLOPS_H
 #define MLOPS_H

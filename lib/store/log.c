@@ -120,7 +120,9 @@ static int ensure(mlops_log_iterator *it, size_t n, int *short_read)
             it->buf.len = keep;
             it->pos = 0;
         }
-        size_t want = n - it->buf.len > READ_BLOCK ? n - it->buf.len : READ_BLOCK;
+        /* Never trust a length read from the segment for allocation: grow
+         * by what is actually there, one block at a time. */
+        size_t want = READ_BLOCK;
         MLOPS__TRY(mlops__buf_grow(&it->buf, want));
         size_t got = 0;
         MLOPS__TRY(it->s->be.log_read(&it->s->be, it->name, it->segments.names[it->seg],

@@ -29,7 +29,9 @@ int mlops_object_put(mlops_oid *out, mlops_store *s, const void *data, size_t le
 
 static int open_source(int *out_fd, struct stat *st, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type
+     * check below refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return mlops__error_errno(errno, "cannot open '%s'", path);
     if (fstat(fd, st) < 0) {
@@ -41,6 +43,7 @@ static int open_source(int *out_fd, struct stat *st, const char *path)
         close(fd);
         return mlops__error_set(MLOPS_EINVALID, "'%s' is not a regular file", path);
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 #ifdef POSIX_FADV_SEQUENTIAL
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -89,6 +92,24 @@ int mlops_object_put_file(mlops_oid *out, mlops_store *s, const char *path)
     return rc;
 }
 
+/* Grows *buf to hold at least need bytes, doubling, never past cap. */
+static int grow_to(char **buf, size_t *have, size_t need, size_t cap)
+{
+    if (need > cap)
+        need = cap;
+    if (need <= *have)
+        return 0;
+    size_t n = *have ? *have : 1;
+    while (n < need)
+        n = n > cap / 2 ? cap : n * 2;
+    char *p = mlops__realloc(*buf, n);
+    if (!p)
+        return mlops__error_oom();
+    *buf = p;
+    *have = n;
+    return 0;
+}
+
 int mlops__object_read_all(void **out, size_t *out_len, mlops_store *s, const mlops_oid *id)
 {
     mlops_object_reader *r = NULL;
@@ -96,21 +117,34 @@ int mlops__object_read_all(void **out, size_t *out_len, mlops_store *s, const ml
     uint64_t size = mlops_object_reader_size(r);
     int rc = 0;
     char *buf = NULL;
+    size_t have = 0, done = 0;
     if (size > (uint64_t)SIZE_MAX - 1)
-        rc = mlops__error_set(MLOPS_ENOMEM, "object %s is too large for memory", mlops__hex(id).s);
-    else if (!(buf = mlops__malloc((size_t)size + 1)))
-        rc = mlops__error_oom();
-    size_t done = 0;
+        rc = mlops__error_set(MLOPS_ECORRUPT, "object %s declares an impossible size", mlops__hex(id).s);
+    /* The declared size is not trusted until the bytes arrive (a corrupt
+     * header could ask for exabytes): start small and grow. */
+    size_t cap = (size_t)size + 1;
+    if (rc == 0)
+        rc = grow_to(&buf, &have, cap < IO_BLOCK ? cap : IO_BLOCK, cap);
     while (rc == 0) {
         size_t n = 0;
-        /* Ask for one byte more than expected so the end is reached. */
-        rc = mlops_object_reader_read(&n, r, buf + done, (size_t)size + 1 - done);
+        if (done == cap) { /* the reader lets no byte past the size */
+            rc = mlops__error_set(MLOPS_ECORRUPT, "object %s is longer than declared", mlops__hex(id).s);
+            break;
+        }
+        if (done == have && (rc = grow_to(&buf, &have, have + 1, cap)) < 0)
+            break;
+        /* Room for one byte more than declared, so the end is reached. */
+        rc = mlops_object_reader_read(&n, r, buf + done, have - done);
         if (rc < 0 || n == 0)
             break;
         done += n;
     }
     mlops_object_reader_free(r);
     if (rc < 0) {
+        mlops__free(buf);
+        return rc;
+    }
+    if ((rc = grow_to(&buf, &have, done + 1, done + 1)) < 0) {
         mlops__free(buf);
         return rc;
     }

@@ -1,4 +1,5 @@
 /* verify: re-hash every object, check refs point at objects, read logs. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -57,27 +58,39 @@ typedef struct ref_check {
     mlops_store *s;
     mlops_verify_report *rep;
     int rc;
+    char message[256]; /* of rc: the walk's own EUSER would overwrite it */
 } ref_check;
+
+static int stop_walk(ref_check *c, int rc)
+{
+    c->rc = rc;
+    snprintf(c->message, sizeof c->message, "%s", mlops_error_last());
+    return 1;
+}
+
+/* The walk returned; report the callback's failure rather than EUSER. */
+static int walk_result(ref_check *c, int rc)
+{
+    if (c->rc)
+        return mlops__error_set(c->rc, "%s", c->message);
+    return rc;
+}
 
 static int check_ref(const char *name, const mlops_oid *id, void *payload)
 {
     ref_check *c = payload;
     c->rep->refs++;
     int exists = c->s->be.obj_exists(&c->s->be, id);
-    if (exists < 0) {
-        c->rc = exists;
-        return 1;
-    }
+    if (exists < 0)
+        return stop_walk(c, exists);
     if (exists)
         return 0;
     char **p = mlops__realloc(c->rep->dangling, (c->rep->ndangling + 1) * sizeof *p);
     char *copy = p ? mlops__strdup(name) : NULL;
     if (p)
         c->rep->dangling = p;
-    if (!copy) {
-        c->rc = mlops__error_oom();
-        return 1;
-    }
+    if (!copy)
+        return stop_walk(c, mlops__error_oom());
     c->rep->dangling[c->rep->ndangling++] = copy;
     return 0;
 }
@@ -97,9 +110,7 @@ static int check_log(const char *name, void *payload)
         c->rep->log_torn += mlops__log_iterator_torn(it);
     mlops_log_iterator_free(it);
     c->rep->logs++;
-    if (rc < 0)
-        c->rc = rc;
-    return rc < 0;
+    return rc < 0 ? stop_walk(c, rc) : 0;
 }
 
 int mlops_store_verify(mlops_verify_report *out, mlops_store *s, mlops_progress_cb progress, void *payload)
@@ -108,15 +119,11 @@ int mlops_store_verify(mlops_verify_report *out, mlops_store *s, mlops_progress_
         return mlops__error_set(MLOPS_EINVALID, "store_verify: NULL argument");
     memset(out, 0, sizeof *out);
     int rc = check_objects(out, s, progress, payload);
-    ref_check c = { s, out, 0 };
-    if (rc == 0) {
-        rc = mlops_ref_foreach(s, NULL, check_ref, &c);
-        rc = c.rc ? c.rc : rc;
-    }
-    if (rc == 0) {
-        rc = mlops_log_list(s, NULL, check_log, &c);
-        rc = c.rc ? c.rc : rc;
-    }
+    ref_check c = { s, out, 0, "" };
+    if (rc == 0)
+        rc = walk_result(&c, mlops_ref_foreach(s, NULL, check_ref, &c));
+    if (rc == 0)
+        rc = walk_result(&c, mlops_log_list(s, NULL, check_log, &c));
     if (rc < 0)
         mlops_verify_report_free(out);
     return rc;
