@@ -122,7 +122,7 @@ END_TEST
 
 static const char *const invalid_names[] = {
     "../x", "/abs", "a//b", "", "a\nb", "x/", "a/./b", "a/.hidden", "x.lock", "a/b.lock", "a.lock/b",
-    ".", "..", "a/..", "../../etc/passwd", "a/../b", ".x", "/", "//", "a\tb", "a\x01", "a\x7f" "b", "a\rb",
+    ".", "..", "a/..", "../../etc/passwd", "a/../b", ".x", "/", "//", "a\tb", "a\x01", "a\177b", "a\rb",
     "a\x1b[31m"};
 
 static char *name_of_len(size_t len)
