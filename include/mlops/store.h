@@ -126,7 +126,8 @@ MLOPS_API int mlops_object_put_file(mlops_oid *out, mlops_store *store, const ch
  * Errors: MLOPS_ENOTFOUND, MLOPS_ECORRUPT. */
 MLOPS_API int mlops_object_get(void **out, size_t *out_len, mlops_store *store, const mlops_oid *id);
 /* Writes an object into a file (replaced atomically, only after the hash
- * was verified). Errors: MLOPS_ENOTFOUND, MLOPS_ECORRUPT, MLOPS_EIO. */
+ * was verified; fsynced with its directory only in FULL durability, like
+ * cp otherwise). Errors: MLOPS_ENOTFOUND, MLOPS_ECORRUPT, MLOPS_EIO. */
 MLOPS_API int mlops_object_get_file(mlops_store *store, const mlops_oid *id, const char *path);
 /* 1 if the object exists, 0 if not, a negative code on failure. */
 MLOPS_API int mlops_object_exists(mlops_store *store, const mlops_oid *id);
@@ -190,12 +191,14 @@ MLOPS_API int mlops_ref_get(mlops_oid *out, mlops_store *store, const char *name
  * *expected, or, with expected NULL, if it does not exist yet. new_id must
  * name an existing object. A lost race is MLOPS_ECONFLICT (re-read and
  * retry). A commit point. Errors: MLOPS_ECONFLICT, MLOPS_EINVALID,
- * MLOPS_ENOTFOUND (new_id not in the store), MLOPS_ELOCKED (lock timeout).
+ * MLOPS_ENOTFOUND (new_id not in the store), MLOPS_ELOCKED (lock timeout),
+ * MLOPS_EEXISTS (refs nest like files: "a" and "a/b" cannot both exist).
  */
 MLOPS_API int mlops_ref_set(mlops_store *store, const char *name, const mlops_oid *new_id,
                             const mlops_oid *expected);
 /* Deletes name if its value equals *expected (expected NULL: whatever it
- * is). Errors: MLOPS_ENOTFOUND, MLOPS_ECONFLICT, MLOPS_EINVALID. */
+ * holds, even a corrupt value: the way to repair one).
+ * Errors: MLOPS_ENOTFOUND, MLOPS_ECONFLICT, MLOPS_EINVALID. */
 MLOPS_API int mlops_ref_delete(mlops_store *store, const char *name, const mlops_oid *expected);
 /* Calls cb for every ref whose name starts with prefix (NULL or "" for
  * all), in bytewise name order. A non-zero return stops the walk:
@@ -250,7 +253,11 @@ typedef struct mlops_verify_report {
     mlops_oid *corrupt;     /* ncorrupt ids */
     size_t ndangling;       /* refs naming a missing object */
     char **dangling;        /* ndangling ref names */
-    uint64_t log_torn;      /* torn or corrupt log tails found */
+    uint64_t log_torn;      /* torn or corrupt log tails found (an append in
+                               flight by another process can count too) */
+    size_t nbad_refs;       /* refs whose stored value is unreadable */
+    char **bad_refs;        /* nbad_refs names (repair: mlops_ref_delete
+                               with expected NULL) */
 } mlops_verify_report;
 
 /* Re-hashes every object and checks every ref and log. The report is valid

@@ -108,6 +108,17 @@ int mlops__error_errno(int err, const char *fmt, ...)
     return mlops__error_set(code, "%s: %s", what, strerror(err));
 }
 
+int mlops__error_prefix(int code, const char *fmt, ...)
+{
+    char prefix[LAST_ERROR_MAX], saved[LAST_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(saved, last_message, sizeof saved);
+    return mlops__error_set(code, "%s: %s", prefix, saved);
+}
+
 int mlops__error_oom(void)
 {
     return mlops__error_set(MLOPS_ENOMEM, "out of memory");

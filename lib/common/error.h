@@ -16,6 +16,10 @@ int mlops__error_set(int code, const char *fmt, ...) MLOPS__PRINTF(2, 3);
  * EACCES/EROFS→EPERM, …, else EIO), records "<message>: <strerror>" and
  * returns the code. */
 int mlops__error_errno(int err, const char *fmt, ...) MLOPS__PRINTF(2, 3);
+/* Puts "<formatted prefix>: " in front of the current last message and
+ * records it under code (the message may not be passed as an argument of
+ * mlops__error_set: it is the buffer being written). Returns code. */
+int mlops__error_prefix(int code, const char *fmt, ...) MLOPS__PRINTF(2, 3);
 /* Shorthand for an allocation failure. */
 int mlops__error_oom(void);
 /* Maps an errno value to a code without recording anything. */

@@ -113,6 +113,18 @@ int mlops__fs_link(const char *from, const char *to)
     return link(from, to) < 0 ? -errno : 0;
 }
 
+int mlops__fs_link_fd(int fd, const char *to)
+{
+    char proc[64];
+    int fault = mlops__fault_hit(MLOPS__FAULT_RENAME);
+    if (fault)
+        return -fault;
+    /* linkat(fd, "", ..., AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH;
+     * following the /proc link works for any user. */
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
 int mlops__fs_mkdir_p(const char *path)
 {
     struct stat st;

@@ -20,6 +20,9 @@ int mlops__fs_fsync_dir(const char *path);
 /* rename / link / unlink with fault injection. Return 0 or -errno. */
 int mlops__fs_rename(const char *from, const char *to);
 int mlops__fs_link(const char *from, const char *to);
+/* Gives the anonymous (O_TMPFILE) file open as fd the name to, never
+ * replacing an existing one (EEXIST). Needs /proc. 0 or -errno. */
+int mlops__fs_link_fd(int fd, const char *to);
 /* Creates path and missing parents (mode 0777 & ~umask). 0 or -errno. */
 int mlops__fs_mkdir_p(const char *path);
 /* Fills out with 2*nbytes random lowercase hex digits and a NUL. */

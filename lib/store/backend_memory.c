@@ -256,14 +256,48 @@ static int mem_ref_read(mlops_backend *b, const char *name, mlops_oid *out)
     return found ? 0 : MLOPS_ENOTFOUND;
 }
 
+/* Refs nest like files, as on disk: "a" and "a/b" cannot both exist. */
+static int name_conflict(mem_backend *m, const char *name)
+{
+    size_t len = strlen(name);
+    int found;
+    /* Names under "name/" sort together, right where "name/" would go. */
+    char *dir = mlops__malloc(len + 2);
+    if (!dir)
+        return mlops__error_oom();
+    memcpy(dir, name, len);
+    memcpy(dir + len, "/", 2);
+    size_t at = named_pos(m->refs, m->nrefs, dir, &found);
+    int under = at < m->nrefs && strncmp(m->refs[at].name, dir, len + 1) == 0;
+    mlops__free(dir);
+    if (under)
+        return mlops__error_set(MLOPS_EEXISTS, "ref '%s' conflicts with existing refs under '%s/'", name, name);
+    for (size_t i = 1; i < len; i++) {
+        if (name[i] != '/')
+            continue;
+        char *parent = mlops__strndup(name, i);
+        if (!parent)
+            return mlops__error_oom();
+        named_pos(m->refs, m->nrefs, parent, &found);
+        mlops__free(parent);
+        if (found)
+            return mlops__error_set(MLOPS_EEXISTS, "ref '%s' conflicts with the existing ref '%.*s'", name,
+                                    (int)i, name);
+    }
+    return 0;
+}
+
 static int ref_cas_locked(mem_backend *m, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
 {
     int found;
     size_t i = named_pos(m->refs, m->nrefs, name, &found);
     if (!new_id && !found)
         return MLOPS_ENOTFOUND;
-    if (expected ? !found || memcmp(m->refs[i].id.id, expected->id, MLOPS_OID_RAWSZ) != 0 : found)
+    if (!new_id && !expected) {
+        /* unconditional delete */
+    } else if (expected ? !found || memcmp(m->refs[i].id.id, expected->id, MLOPS_OID_RAWSZ) != 0 : found) {
         return MLOPS_ECONFLICT;
+    }
     if (!new_id) {
         mlops__free(m->refs[i].name);
         memmove(m->refs + i, m->refs + i + 1, (m->nrefs - i - 1) * sizeof *m->refs);
@@ -274,6 +308,7 @@ static int ref_cas_locked(mem_backend *m, const char *name, const mlops_oid *exp
         m->refs[i].id = *new_id;
         return 0;
     }
+    MLOPS__TRY(name_conflict(m, name));
     MLOPS__TRY(reserve((void **)&m->refs, m->nrefs, &m->caprefs, sizeof *m->refs));
     char *copy = mlops__strdup(name);
     if (!copy)

@@ -41,7 +41,9 @@ static int push_ref(const char *name, const mlops_oid *id, void *payload)
 }
 
 /* Pushes the links of a structured object. A structured object that does
- * not verify stops gc: its real links are unknown, deleting is unsafe. */
+ * not verify stops gc: its real links are unknown, deleting is unsafe. One
+ * that verifies but does not parse is a user's file that merely starts
+ * with the magic: it links to nothing. */
 static int push_links(mark_stack *st, mlops_store *s, const mlops_oid *id)
 {
     unsigned char head[MLOPS__STRUCT_FIXED];
@@ -55,9 +57,10 @@ static int push_links(mark_stack *st, mlops_store *s, const mlops_oid *id)
     size_t len = 0;
     rc = mlops__object_read_all(&data, &len, s, id);
     if (rc < 0)
-        return mlops__error_set(rc, "gc stopped: %s", mlops_error_last());
+        return mlops__error_prefix(rc, "gc stopped");
     mlops__structured sobj;
-    rc = mlops__structured_parse(&sobj, data, len);
+    if (mlops__structured_parse(&sobj, data, len) < 0)
+        sobj.nlinks = 0;
     for (size_t i = 0; rc == 0 && i < sobj.nlinks; i++) {
         mlops_oid link;
         memcpy(link.id, sobj.links + i * MLOPS_OID_RAWSZ, MLOPS_OID_RAWSZ);
@@ -86,13 +89,35 @@ static int mark(mlops__object_list *l, mlops_store *s, mlops_gc_report *rep)
     return rc;
 }
 
+static int is_young(int64_t mtime_sec, uint64_t grace_seconds)
+{
+    int64_t age = (int64_t)time(NULL) - mtime_sec;
+    return age < 0 || (uint64_t)age < grace_seconds;
+}
+
+/* The time listed before marking may be stale: a writer that re-put this
+ * content meanwhile refreshed it and may already have referenced it. */
+static int still_old(mlops_store *s, const mlops__object_entry *e, uint64_t grace_seconds)
+{
+    uint64_t size = 0;
+    int64_t mtime = 0;
+    int rc = s->be.obj_stat(&s->be, &e->id, &size, &mtime);
+    if (rc == MLOPS_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    return !is_young(mtime, grace_seconds);
+}
+
 static int sweep(mlops__object_list *l, mlops_store *s, const mlops_gc_options *o, mlops_gc_report *rep,
                  mlops_progress_cb progress, void *payload)
 {
-    int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < l->len; i++) {
         mlops__object_entry *e = &l->items[i];
-        if (!e->marked && now - e->mtime_sec < (int64_t)o->grace_seconds) {
+        int old = e->marked ? 0 : !is_young(e->mtime_sec, o->grace_seconds);
+        if (old && !o->dry_run && (old = still_old(s, e, o->grace_seconds)) < 0)
+            return old;
+        if (!e->marked && !old) {
             rep->young++;
         } else if (!e->marked) {
             int rc = o->dry_run ? 0 : s->be.obj_delete(&s->be, &e->id);

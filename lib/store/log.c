@@ -46,9 +46,11 @@ int mlops_log_append(mlops_store *s, const char *name, const void *record, size_
 
 int mlops_log_sync(mlops_store *s, const char *name)
 {
-    MLOPS__TRY(mlops__store_check_writable(s));
+    if (!s)
+        return mlops__error_set(MLOPS_EINVALID, "log_sync: NULL store");
     MLOPS__TRY(mlops__name_check(name, "log"));
-    if (s->opts.durability == MLOPS_DURABILITY_NONE)
+    /* Like mlops_store_sync: nothing of ours to make durable. */
+    if (s->readonly || s->opts.durability == MLOPS_DURABILITY_NONE)
         return 0;
     /* Records may name objects: those must be durable first. */
     MLOPS__TRY(s->be.sync(&s->be));

@@ -201,6 +201,18 @@ static int reader_to_fd(mlops_object_reader *r, int fd, const char *tmp)
     return rc;
 }
 
+static int fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? mlops__strndup(path, slash == path ? 1 : (size_t)(slash - path)) : mlops__strdup(".");
+    if (!dir)
+        return mlops__error_oom();
+    int e = mlops__fs_fsync_dir(dir);
+    int rc = e < 0 ? mlops__error_errno(-e, "cannot fsync directory '%s'", dir) : 0;
+    mlops__free(dir);
+    return rc;
+}
+
 int mlops_object_get_file(mlops_store *s, const mlops_oid *id, const char *path)
 {
     if (!s || !id || !path)
@@ -223,7 +235,10 @@ int mlops_object_get_file(mlops_store *s, const mlops_oid *id, const char *path)
     }
     if (rc == 0)
         rc = reader_to_fd(r, fd, tmp);
-    if (rc == 0 && s->opts.durability != MLOPS_DURABILITY_NONE) {
+    /* The destination is the user's file, not the store's: like cp, it is
+     * left to the page cache unless FULL durability asks for more. */
+    int full = s->opts.durability == MLOPS_DURABILITY_FULL;
+    if (rc == 0 && full) {
         int e = mlops__fs_fsync(fd);
         if (e < 0)
             rc = mlops__error_errno(-e, "cannot fsync '%s'", tmp);
@@ -234,6 +249,8 @@ int mlops_object_get_file(mlops_store *s, const mlops_oid *id, const char *path)
         int e = mlops__fs_rename(tmp, path);
         if (e < 0)
             rc = mlops__error_errno(-e, "cannot rename onto '%s'", path);
+        else if (full)
+            rc = fsync_parent(path);
     }
     if (rc < 0 && fd >= 0)
         unlink(tmp);

@@ -49,7 +49,7 @@ static int read_header(mlops_object_reader *r)
     MLOPS__TRY(be_read_exact(r, hdr, MLOPS__OBJ_HDR_RAW));
     int rc = mlops__obj_header_decode(hdr, &r->encoding, &hlen);
     if (rc < 0)
-        return mlops__error_set(rc, "object %s: %s", mlops__hex(&r->id).s, mlops_error_last());
+        return mlops__error_prefix(rc, "object %s", mlops__hex(&r->id).s);
     if (r->encoding == MLOPS__OBJ_ENC_ZLIB) {
         MLOPS__TRY(be_read_exact(r, hdr + MLOPS__OBJ_HDR_RAW, hlen - MLOPS__OBJ_HDR_RAW));
         r->size = mlops__get_le64(hdr + MLOPS__OBJ_HDR_RAW);

@@ -8,6 +8,7 @@
  *    ALWAYS compression was asked for and the size is known up front.
  * Memory stays bounded by the buffer limit plus zlib's state.
  */
+#include <limits.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -57,6 +58,17 @@ static int fail(mlops_object_writer *w, int rc)
     return rc;
 }
 
+/* The smallest zlib window that covers len bytes: deflate's state (and
+ * the time to set it up) shrinks with it, which dominates for small
+ * objects. Any inflater accepts a smaller window. */
+static int window_bits_for(size_t len)
+{
+    int bits = 9; /* zlib's smallest usable window */
+    while (bits < 15 && ((size_t)1 << bits) < len)
+        bits++;
+    return bits;
+}
+
 /* Deflates data in one go into *out (allocated); *out_len its length. */
 static int deflate_all(unsigned char **out, size_t *out_len, const void *data, size_t len, int level)
 {
@@ -64,7 +76,8 @@ static int deflate_all(unsigned char **out, size_t *out_len, const void *data, s
     memset(&z, 0, sizeof z);
     z.zalloc = mlops__zalloc;
     z.zfree = mlops__zfree;
-    if (deflateInit(&z, level) != Z_OK)
+    int bits = window_bits_for(len);
+    if (deflateInit2(&z, level, Z_DEFLATED, bits, bits < 15 ? bits - 6 : 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return mlops__error_oom();
     uLong bound = deflateBound(&z, (uLong)len);
     unsigned char *buf = mlops__malloc(bound);
@@ -87,6 +100,32 @@ static int deflate_all(unsigned char **out, size_t *out_len, const void *data, s
     return 0;
 }
 
+/*
+ * Bytes that look uniformly random (every byte value about equally common)
+ * will not deflate, and telling so costs a histogram instead of a zlib
+ * run — what keeps a put of already-compressed or encrypted data cheap.
+ * The test is deliberately narrow: each of the 256 values must occur
+ * within a few standard deviations of n/256, which repeated text, numbers
+ * and most binary formats fail at once. (Random blocks repeated verbatim
+ * pass it and are then stored raw: a small loss, only for such data.)
+ */
+static int looks_random(const unsigned char *p, size_t n)
+{
+    uint32_t count[256] = { 0 };
+    if (n < 4096)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        count[p[i]]++;
+    /* Chi-square statistic of the byte histogram against uniform: about
+     * 255 for random bytes, thousands for anything compressible. */
+    double expected = (double)n / 256.0, chi2 = 0;
+    for (int v = 0; v < 256; v++) {
+        double d = (double)count[v] - expected;
+        chi2 += d * d / expected;
+    }
+    return chi2 < 400.0;
+}
+
 /* Does compressing len bytes save at least 1/16 of them? Probes the start. */
 static int worth_compressing(int *yes, const void *data, size_t len, int level)
 {
@@ -94,7 +133,7 @@ static int worth_compressing(int *yes, const void *data, size_t len, int level)
     size_t zlen = 0;
     size_t n = len < PROBE_BYTES ? len : PROBE_BYTES;
     *yes = 0;
-    if (n < 64)
+    if (n < 64 || looks_random(data, n))
         return 0;
     MLOPS__TRY(deflate_all(&z, &zlen, data, n, level));
     mlops__free(z);
@@ -153,10 +192,11 @@ static int open_backend(mlops_object_writer *w, int encoding, uint64_t logical_s
     return be_write(w, hdr, n);
 }
 
-static int zlib_feed(mlops_object_writer *w, const void *data, size_t len, int flush)
+/* One deflate pass over at most UINT_MAX bytes (zlib counts in uInt). */
+static int zlib_feed_piece(mlops_object_writer *w, const void *data, uInt len, int flush)
 {
     w->z.next_in = (Bytef *)(uintptr_t)data;
-    w->z.avail_in = (uInt)len;
+    w->z.avail_in = len;
     for (;;) {
         w->z.next_out = w->zout;
         w->z.avail_out = (uInt)ZOUT_BYTES;
@@ -167,6 +207,17 @@ static int zlib_feed(mlops_object_writer *w, const void *data, size_t len, int f
         if (flush == Z_FINISH ? zr == Z_STREAM_END : (w->z.avail_in == 0 && w->z.avail_out != 0))
             return 0;
     }
+}
+
+static int zlib_feed(mlops_object_writer *w, const void *data, size_t len, int flush)
+{
+    const char *p = data;
+    while (len > UINT_MAX) {
+        MLOPS__TRY(zlib_feed_piece(w, p, UINT_MAX, Z_NO_FLUSH));
+        p += UINT_MAX;
+        len -= UINT_MAX;
+    }
+    return zlib_feed_piece(w, p, (uInt)len, flush);
 }
 
 static int start_zlib_stream(mlops_object_writer *w)

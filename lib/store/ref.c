@@ -49,18 +49,6 @@ int mlops_ref_delete(mlops_store *s, const char *name, const mlops_oid *expected
 {
     MLOPS__TRY(mlops__store_check_writable(s));
     MLOPS__TRY(mlops__name_check(name, "ref"));
-    mlops_oid current;
-    if (!expected) {
-        /* Unconditional: delete whatever is there, retrying lost races. */
-        for (;;) {
-            int rc = mlops_ref_get(&current, s, name);
-            if (rc < 0)
-                return rc;
-            rc = s->be.ref_cas(&s->be, name, &current, NULL);
-            if (rc != MLOPS_ECONFLICT)
-                return rc == MLOPS_ENOTFOUND ? mlops__error_set(rc, "ref '%s' not found", name) : rc;
-        }
-    }
     int rc = s->be.ref_cas(&s->be, name, expected, NULL);
     if (rc == MLOPS_ENOTFOUND)
         return mlops__error_set(rc, "ref '%s' not found", name);

@@ -76,23 +76,33 @@ static int walk_result(ref_check *c, int rc)
     return rc;
 }
 
-static int check_ref(const char *name, const mlops_oid *id, void *payload)
+static int add_name(char ***list, size_t *n, const char *name)
+{
+    char **p = mlops__realloc(*list, (*n + 1) * sizeof *p);
+    if (!p)
+        return mlops__error_oom();
+    *list = p;
+    if (!(p[*n] = mlops__strdup(name)))
+        return mlops__error_oom();
+    (*n)++;
+    return 0;
+}
+
+/* Walks ref names itself (not mlops_ref_foreach, which stops at an
+ * unreadable ref) so that one bad ref is reported, not fatal. */
+static int check_ref(const char *name, void *payload)
 {
     ref_check *c = payload;
+    mlops_oid id;
     c->rep->refs++;
-    int exists = c->s->be.obj_exists(&c->s->be, id);
-    if (exists < 0)
-        return stop_walk(c, exists);
-    if (exists)
+    int rc = c->s->be.ref_read(&c->s->be, name, &id);
+    if (rc == MLOPS_ENOTFOUND) /* deleted since the listing */
         return 0;
-    char **p = mlops__realloc(c->rep->dangling, (c->rep->ndangling + 1) * sizeof *p);
-    char *copy = p ? mlops__strdup(name) : NULL;
-    if (p)
-        c->rep->dangling = p;
-    if (!copy)
-        return stop_walk(c, mlops__error_oom());
-    c->rep->dangling[c->rep->ndangling++] = copy;
-    return 0;
+    if (rc == MLOPS_ECORRUPT)
+        rc = add_name(&c->rep->bad_refs, &c->rep->nbad_refs, name);
+    else if (rc == 0 && (rc = c->s->be.obj_exists(&c->s->be, &id)) == 0)
+        rc = add_name(&c->rep->dangling, &c->rep->ndangling, name);
+    return rc < 0 ? stop_walk(c, rc) : 0;
 }
 
 static int check_log(const char *name, void *payload)
@@ -121,7 +131,7 @@ int mlops_store_verify(mlops_verify_report *out, mlops_store *s, mlops_progress_
     int rc = check_objects(out, s, progress, payload);
     ref_check c = { s, out, 0, "" };
     if (rc == 0)
-        rc = walk_result(&c, mlops_ref_foreach(s, NULL, check_ref, &c));
+        rc = walk_result(&c, s->be.ref_foreach(&s->be, "", check_ref, &c));
     if (rc == 0)
         rc = walk_result(&c, mlops_log_list(s, NULL, check_log, &c));
     if (rc < 0)
@@ -135,6 +145,9 @@ void mlops_verify_report_free(mlops_verify_report *rep)
         return;
     for (size_t i = 0; i < rep->ndangling; i++)
         mlops__free(rep->dangling[i]);
+    for (size_t i = 0; i < rep->nbad_refs; i++)
+        mlops__free(rep->bad_refs[i]);
+    mlops__free(rep->bad_refs);
     mlops__free(rep->dangling);
     mlops__free(rep->corrupt);
     memset(rep, 0, sizeof *rep);

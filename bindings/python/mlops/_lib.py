@@ -68,6 +68,8 @@ class VerifyReport(Structure):
         ("ndangling", c_size_t),
         ("dangling", POINTER(c_char_p)),
         ("log_torn", c_uint64),
+        ("nbad_refs", c_size_t),
+        ("bad_refs", POINTER(c_char_p)),
     ]
 
 

@@ -66,12 +66,13 @@ class VerifyReport:
     corrupt: List[str] = field(default_factory=list)   #: ids whose bytes are wrong
     dangling: List[str] = field(default_factory=list)  #: refs naming a missing object
     log_torn: int = 0           #: torn log tails (harmless after a crash; skipped by readers)
+    bad_refs: List[str] = field(default_factory=list)  #: refs whose value is unreadable
 
     @property
     def ok(self) -> bool:
-        """No corrupt object and no dangling ref (torn log tails are expected
-        after a crash and do not count)."""
-        return not self.corrupt and not self.dangling
+        """No corrupt object, no dangling or unreadable ref (torn log tails
+        are expected after a crash and do not count)."""
+        return not self.corrupt and not self.dangling and not self.bad_refs
 
 
 @dataclass
@@ -445,8 +446,9 @@ class Store:
         try:
             corrupt = [oid_hex(rep.corrupt[i]) for i in range(rep.ncorrupt)]
             dangling = [decode_name(rep.dangling[i]) for i in range(rep.ndangling)]
+            bad_refs = [decode_name(rep.bad_refs[i]) for i in range(rep.nbad_refs)]
             return VerifyReport(rep.objects, rep.bytes, rep.refs, rep.logs, corrupt, dangling,
-                                rep.log_torn)
+                                rep.log_torn, bad_refs)
         finally:
             _L.mlops_verify_report_free(byref(rep))
 

@@ -70,9 +70,13 @@ struct mlops_backend {
     /* MLOPS_ENOTFOUND if the ref does not exist. */
     int (*ref_read)(mlops_backend *b, const char *name, mlops_oid *out);
     /* Atomically: if the current value equals *expected (expected NULL:
-     * the ref must not exist), set it to *new_id (new_id NULL: delete it).
-     * Otherwise MLOPS_ECONFLICT (or MLOPS_ENOTFOUND when deleting a
-     * missing ref). Durable on return unless durability is NONE. */
+     * the ref must not exist), set it to *new_id. With new_id NULL, delete
+     * it: if it equals *expected, or whatever it holds (even unreadable
+     * bytes) when expected is NULL. Otherwise MLOPS_ECONFLICT, or
+     * MLOPS_ENOTFOUND when deleting a missing ref. A name that is a
+     * directory of other refs ("a" when "a/b" exists), or that has a ref
+     * as a directory ("a/b" when "a" exists), is MLOPS_EEXISTS. Durable
+     * on return unless durability is NONE. */
     int (*ref_cas)(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id);
     /* Calls cb(name, payload) for every ref starting with prefix, any order. */
     int (*ref_foreach)(mlops_backend *b, const char *prefix, mlops_backend_name_cb cb, void *payload);

@@ -10,6 +10,8 @@
  * completed by anyone; any other content means "not a store".
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -263,10 +265,26 @@ static int fsb_new(mlops__fsb **out, const char *path, const mlops_store_options
     fs->readonly = (opts->flags & MLOPS_STORE_READONLY) != 0;
     fs->lock_timeout_ms = opts->lock_timeout_ms;
     fs->stale_lock_ms = opts->stale_lock_ms;
+    fs->use_tmpfile = access("/proc/self/fd", X_OK) == 0; /* linkat needs it */
     if (gethostname(fs->hostname, sizeof fs->hostname - 1) < 0 || !fs->hostname[0])
         strcpy(fs->hostname, "unknown");
     fs->hostname[sizeof fs->hostname - 1] = '\0';
     *out = fs;
+    return 0;
+}
+
+/* Paths are built from the root on every call: a relative root would
+ * follow the process's chdir() to some other directory. */
+static int make_root_absolute(mlops__fsb *fs)
+{
+    char abs[PATH_MAX];
+    if (!realpath(fs->root, abs))
+        return mlops__error_errno(errno, "cannot resolve store directory '%s'", fs->root);
+    char *copy = mlops__strdup(abs);
+    if (!copy)
+        return mlops__error_oom();
+    mlops__free(fs->root);
+    fs->root = copy;
     return 0;
 }
 
@@ -285,6 +303,8 @@ int mlops__backend_fs_open(mlops_backend *out, const char *path, const mlops_sto
     int rc = open_dir(fs, may_create);
     if (rc == 0 && !fs->readonly)
         rc = check_dir_writable(fs);
+    if (rc == 0)
+        rc = make_root_absolute(fs);
     if (rc == 0) {
         fs->root_fd = open(fs->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fs->root_fd < 0)

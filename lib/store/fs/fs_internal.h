@@ -38,6 +38,10 @@ typedef struct mlops__fsb {
     unsigned int lock_timeout_ms;
     unsigned int stale_lock_ms;
     char hostname[256];
+    /* New blobs are anonymous O_TMPFILE files given their name by linkat:
+     * no temp name to create, randomise and unlink per put. Cleared when
+     * the filesystem (or a missing /proc) does not allow it. */
+    int use_tmpfile;
 
     pthread_mutex_t state;
     pthread_mutex_t sync_lock;

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,7 +30,8 @@ typedef struct fs_writer {
     int fd;
     uint64_t size;
     uint64_t kicked; /* bytes already handed to writeback */
-    char *tmp;
+    char *tmp;       /* temp name, or a label for an anonymous file */
+    int anon;        /* O_TMPFILE: nothing to unlink, link by fd */
 } fs_writer;
 
 typedef struct fs_reader {
@@ -93,8 +95,37 @@ static int fs_obj_stat(mlops_backend *b, const mlops_oid *id, uint64_t *stored_s
     return rc;
 }
 
+/* 1 if an anonymous temp file was opened; 0 to fall back to a named one. */
+static int open_anonymous(mlops__fsb *fs, fs_writer *w)
+{
+#ifdef O_TMPFILE
+    if (!fs->use_tmpfile)
+        return 0;
+    char *dir = mlops__fsb_path(fs, "tmp");
+    if (!dir)
+        return mlops__error_oom();
+    w->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+    if (w->fd < 0) {
+        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+            fs->use_tmpfile = 0; /* not on this filesystem: stop trying */
+        mlops__free(dir);
+        return 0;
+    }
+    w->anon = 1;
+    w->tmp = dir; /* for messages: the file lives (nameless) in tmp/ */
+    return 1;
+#else
+    (void)fs;
+    (void)w;
+    return 0;
+#endif
+}
+
 static int open_temp(mlops__fsb *fs, fs_writer *w)
 {
+    int anon = open_anonymous(fs, w);
+    if (anon != 0)
+        return anon < 0 ? anon : 0;
     for (int attempt = 0; attempt < 8; attempt++) {
         char hex[33];
         int e = mlops__fs_random_hex(hex, 16);
@@ -130,7 +161,7 @@ static void writer_release(fs_writer *w)
 {
     if (w->fd >= 0)
         close(w->fd);
-    if (w->tmp)
+    if (w->tmp && !w->anon)
         unlink(w->tmp);
     mlops__free(w->tmp);
     mlops__free(w);
@@ -190,8 +221,9 @@ static int make_fanout_dir(const char *final)
     char *dir = mlops__strndup(final, strlen(final) - (MLOPS_OID_HEXSZ - 2) - 1);
     if (!dir)
         return mlops__error_oom();
-    int e = mlops__fs_mkdir_p(dir);
-    int rc = e < 0 ? mlops__error_errno(-e, "cannot create directory '%s'", dir) : 0;
+    /* One level only: if objects/ itself is gone, the store was removed
+     * under us and must not quietly come back as an unformatted copy. */
+    int rc = mkdir(dir, 0777) < 0 && errno != EEXIST ? mlops__error_errno(errno, "cannot create directory '%s'", dir) : 0;
     mlops__free(dir);
     return rc;
 }
@@ -199,9 +231,41 @@ static int make_fanout_dir(const char *final)
 /* One attempt at publishing: link() never clobbers; a filesystem without
  * hard links gets rename(), and replacing an existing blob there is
  * harmless since it holds the very same bytes. Returns 0 or -errno. */
+/* The blob already under final has the wrong size: damaged (a torn write
+ * after a power loss, a truncation). Ours holds the same id's true bytes,
+ * so replacing it is safe and repairs the store. 0 or -errno. */
+static int replace_damaged(fs_writer *w, const char *final)
+{
+    if (!w->anon)
+        return mlops__fs_rename(w->tmp, final);
+    char rnd[17];
+    int e = mlops__fs_random_hex(rnd, 8);
+    if (e < 0)
+        return e;
+    size_t n = strlen(final) + 32;
+    char *named = mlops__malloc(n);
+    if (!named)
+        return -ENOMEM;
+    snprintf(named, n, "%s.repair-%s", final, rnd);
+    e = mlops__fs_link_fd(w->fd, named);
+    if (e == 0 && (e = mlops__fs_rename(named, final)) < 0)
+        unlink(named);
+    mlops__free(named);
+    return e;
+}
+
 static int publish_once(fs_writer *w, const char *final, int *exists)
 {
-    int e = mlops__fs_link(w->tmp, final);
+    int e = w->anon ? mlops__fs_link_fd(w->fd, final) : mlops__fs_link(w->tmp, final);
+    struct stat st;
+    if (e == -EEXIST && stat(final, &st) == 0 && (uint64_t)st.st_size != w->size) {
+        e = replace_damaged(w, final);
+        if (e == 0 && !w->anon) {
+            mlops__free(w->tmp);
+            w->tmp = NULL; /* renamed: nothing left to unlink */
+        }
+        return e;
+    }
     if (e == -EEXIST) {
         *exists = 1; /* same id, same bytes: someone was faster */
         /* Refresh its time so gc's grace period covers the writer that is
@@ -209,7 +273,7 @@ static int publish_once(fs_writer *w, const char *final, int *exists)
         (void)utimensat(AT_FDCWD, final, NULL, 0);
         return 0;
     }
-    if (e == -EPERM || e == -EOPNOTSUPP || e == -ENOSYS) {
+    if (!w->anon && (e == -EPERM || e == -EOPNOTSUPP || e == -ENOSYS)) {
         e = mlops__fs_rename(w->tmp, final);
         if (e == 0) {
             mlops__free(w->tmp);
@@ -279,12 +343,16 @@ static int fs_obj_write_commit(mlops_backend *b, void *wp, const mlops_oid *id)
     } else if (fs->durability == MLOPS_DURABILITY_COMMIT) {
         start_writeback(w, w->size >= WRITEBACK_STEP);
     }
-    int fd = w->fd;
-    w->fd = -1;
-    if (close(fd) < 0 && errno != EINTR) {
-        /* NFS reports delayed write errors here. */
-        rc = mlops__error_errno(errno, "cannot close '%s'", w->tmp);
-        goto done;
+    /* A named temp is closed before it is published: NFS reports delayed
+     * write errors at close. An anonymous one (never on NFS) is published
+     * through its descriptor and closed on release. */
+    if (!w->anon) {
+        int fd = w->fd;
+        w->fd = -1;
+        if (close(fd) < 0 && errno != EINTR) {
+            rc = mlops__error_errno(errno, "cannot close '%s'", w->tmp);
+            goto done;
+        }
     }
     final = object_path(fs, id);
     if (!final) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,30 +91,70 @@ static int conflict_with_children(const char *name)
     return mlops__error_set(MLOPS_EEXISTS, "ref '%s' conflicts with existing refs under '%s/'", name, name);
 }
 
+/* Writes "<hex>\n" into a new private file beside the ref; *out_tmp gets
+ * its path. The name starts with '.', so it is never taken for a ref. */
+static int write_temp_value(char **out_tmp, mlops__fsb *fs, const char *ref_path, const mlops_oid *new_id)
+{
+    char text[MLOPS_OID_HEXSZ + 2], rnd[17];
+    mlops_oid_tohex(text, new_id);
+    text[MLOPS_OID_HEXSZ] = '\n';
+    const char *slash = strrchr(ref_path, '/');
+    int e = mlops__fs_random_hex(rnd, 8);
+    if (e < 0)
+        return mlops__error_errno(-e, "cannot get random bytes");
+    char *tmp = mlops__malloc(strlen(ref_path) + 32);
+    if (!tmp)
+        return mlops__error_oom();
+    sprintf(tmp, "%.*s/.tmp-%s", (int)(slash - ref_path), ref_path, rnd);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? mlops__error_errno(errno, "cannot create '%s'", tmp) : 0;
+    if (rc == 0 && (e = mlops__fs_write_all(fd, text, MLOPS_OID_HEXSZ + 1)) < 0)
+        rc = mlops__error_errno(-e, "cannot write '%s'", tmp);
+    if (rc == 0 && fs->durability != MLOPS_DURABILITY_NONE && (e = mlops__fs_fsync(fd)) < 0)
+        rc = mlops__error_errno(-e, "cannot fsync '%s'", tmp);
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = mlops__error_errno(errno, "cannot close '%s'", tmp);
+    if (rc < 0) {
+        if (fd >= 0)
+            unlink(tmp);
+        mlops__free(tmp);
+        return rc;
+    }
+    *out_tmp = tmp;
+    return 0;
+}
+
+/*
+ * The new value goes into a private temp file that is renamed over the
+ * ref while we hold the lock. Renaming the lock file itself would be one
+ * step shorter, but if the lock were broken as stale and re-taken by
+ * another writer between our ownership check and the rename, we would
+ * move *their* lock file onto the ref; a private file can only ever put
+ * our own value there.
+ */
 static int write_value(mlops__fsb *fs, mlops__fsb_lock *lock, const char *ref_path, const char *name,
                        const mlops_oid *new_id)
 {
-    char text[MLOPS_OID_HEXSZ + 2];
-    mlops_oid_tohex(text, new_id);
-    text[MLOPS_OID_HEXSZ] = '\n';
-    if (ftruncate(lock->fd, 0) < 0)
-        return mlops__error_errno(errno, "cannot truncate lock '%s'", lock->path);
-    int e = mlops__fs_pwrite_all(lock->fd, text, MLOPS_OID_HEXSZ + 1, 0);
-    if (e < 0)
-        return mlops__error_errno(-e, "cannot write lock '%s'", lock->path);
-    if (fs->durability != MLOPS_DURABILITY_NONE && (e = mlops__fs_fsync(lock->fd)) < 0)
-        return mlops__error_errno(-e, "cannot fsync lock '%s'", lock->path);
+    char *tmp = NULL;
+    MLOPS__TRY(write_temp_value(&tmp, fs, ref_path, new_id));
+    int rc = 0;
     /* A leftover empty directory where the ref goes (a crashed delete of
      * "name/..."): remove it; a non-empty one is a real name conflict. */
     if (mlops__fsb_is_dir(ref_path) && rmdir(ref_path) < 0)
-        return conflict_with_children(name);
-    MLOPS__TRY(mlops__fsb_lock_check(lock));
-    e = mlops__fs_rename(lock->path, ref_path);
-    if (e == -EISDIR || e == -ENOTEMPTY || e == -EEXIST)
-        return conflict_with_children(name);
-    if (e < 0)
-        return mlops__error_errno(-e, "cannot rename '%s' to '%s'", lock->path, ref_path);
-    return 0;
+        rc = conflict_with_children(name);
+    if (rc == 0)
+        rc = mlops__fsb_lock_check(lock);
+    if (rc == 0) {
+        int e = mlops__fs_rename(tmp, ref_path);
+        if (e == -EISDIR || e == -ENOTEMPTY || e == -EEXIST)
+            rc = conflict_with_children(name);
+        else if (e < 0)
+            rc = mlops__error_errno(-e, "cannot rename '%s' to '%s'", tmp, ref_path);
+    }
+    if (rc < 0)
+        unlink(tmp);
+    mlops__free(tmp);
+    return rc;
 }
 
 static int remove_ref(mlops__fsb_lock *lock, const char *ref_path)
@@ -174,11 +215,10 @@ static int fs_ref_cas(mlops_backend *b, const char *name, const mlops_oid *expec
     rc = compare(read_ref_file(ref_path, name, &cur), &cur, name, expected, new_id);
     if (rc == 0)
         rc = new_id ? write_value(fs, &lock, ref_path, name, new_id) : remove_ref(&lock, ref_path);
-    int published = rc == 0 && new_id != NULL; /* the lock file became the ref */
-    mlops__fsb_lock_release(&lock, !published);
+    mlops__fsb_lock_release(&lock, 1);
     if (rc == 0)
         rc = sync_ref_dirs(fs, ref_path, lock.created_dirs);
-    if (!published)
+    if (rc < 0 || !new_id)
         prune_dirs(fs, ref_path);
 out:
     mlops__free(ref_path);
