@@ -966,6 +966,48 @@ END_TEST
 
 /* A FIFO is not a regular file: refused at once, without blocking in open()
  * waiting for a writer. */
+/* Files of 16 MiB and more are hashed on a second thread while they are
+ * written (hash_pipe.c); the id must still be sha256sum's, in every
+ * compression mode, and the bytes must come back. */
+START_TEST(put_file_large_pipelined)
+{
+    static const mlops_compression modes[] = { MLOPS_COMPRESSION_AUTO, MLOPS_COMPRESSION_ALWAYS,
+                                               MLOPS_COMPRESSION_NONE };
+    size_t n = (size_t)20 << 20;
+    char *data = tu_xmalloc(n);
+    tu_fill_text(data, n / 2, 3);
+    tu_fill_random(data + n / 2, n - n / 2, 4);
+    char *dir = tu_mkdtemp();
+    char *src = tu_path("%s/src", dir), *dst = tu_path("%s/dst", dir);
+    tu_write_file(src, data, n);
+    char want[65], got[65];
+    tu_sha256sum_file(src, want);
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        mlops_store_options o = MLOPS_STORE_OPTIONS_INIT;
+        o.compression = modes[m];
+        tu_store t;
+        tu_store_open(&t, _i, &o);
+        mlops_oid id;
+        ck_assert_int_eq(mlops_object_put_file(&id, t.s, src), 0);
+        tu_hex(&id, got);
+        ck_assert_str_eq(got, want);
+        ck_assert_int_eq(mlops_object_get_file(t.s, &id, dst), 0);
+        size_t len = 0;
+        char *back = tu_read_file(dst, &len);
+        ck_assert_uint_eq(len, n);
+        ck_assert_int_eq(memcmp(back, data, n), 0);
+        free(back);
+        tu_verify_clean(t.s);
+        tu_store_destroy(&t);
+    }
+    tu_rmrf(dir);
+    free(src);
+    free(dst);
+    free(dir);
+    free(data);
+}
+END_TEST
+
 START_TEST(put_file_fifo)
 {
     tu_store t;
@@ -990,6 +1032,7 @@ static Suite *objects_suite(void)
     tcase_add_loop_test(tc, put_get_sizes, 0, TU_KINDS);
     tcase_add_loop_test(tc, put_idempotent, 0, TU_KINDS);
     tcase_add_loop_test(tc, put_file_get_file, 0, TU_KINDS);
+    tcase_add_loop_test(tc, put_file_large_pipelined, 0, TU_KINDS);
     tcase_add_loop_test(tc, writer_matches_put, 0, TU_KINDS);
     tcase_add_loop_test(tc, reader_odd_sizes, 0, TU_KINDS);
     tcase_add_loop_test(tc, unknown_id, 0, TU_KINDS);

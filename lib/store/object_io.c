@@ -9,10 +9,14 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "hash_pipe.h"
 #include "object_codec.h"
 #include "object_io.h"
 
 #define IO_BLOCK ((size_t)1 << 20)
+/* Files from this size on hash on a second thread (hash_pipe.c); below
+ * it, starting a thread costs more than it saves. */
+#define PIPELINE_MIN ((uint64_t)16 << 20)
 
 int mlops_object_put(mlops_oid *out, mlops_store *s, const void *data, size_t len)
 {
@@ -82,11 +86,18 @@ int mlops_object_put_file(mlops_oid *out, mlops_store *s, const char *path)
     struct stat st;
     MLOPS__TRY(open_source(&fd, &st, path));
     mlops_object_writer *w = NULL;
-    int rc = mlops__writer_open(&w, s, (uint64_t)st.st_size);
-    if (rc == 0)
-        rc = copy_fd_to_writer(w, fd, path);
-    if (rc == 0)
-        rc = mlops_object_writer_finish(out, w);
+    int rc;
+    if ((uint64_t)st.st_size >= PIPELINE_MIN) {
+        rc = mlops__writer_open_unhashed(&w, s, (uint64_t)st.st_size);
+        if (rc == 0)
+            rc = mlops__put_fd_pipelined(out, w, fd, path);
+    } else {
+        rc = mlops__writer_open(&w, s, (uint64_t)st.st_size);
+        if (rc == 0)
+            rc = copy_fd_to_writer(w, fd, path);
+        if (rc == 0)
+            rc = mlops_object_writer_finish(out, w);
+    }
     mlops_object_writer_free(w);
     close(fd);
     return rc;

@@ -13,6 +13,11 @@
  * MLOPS_ECONFLICT (the source changed while it was being stored). */
 int mlops__writer_open(mlops_object_writer **out, mlops_store *s, uint64_t size_hint);
 
+/* A writer that does not hash: its caller computes the id (e.g. on another
+ * thread) and publishes with mlops__writer_finish_as. */
+int mlops__writer_open_unhashed(mlops_object_writer **out, mlops_store *s, uint64_t size_hint);
+int mlops__writer_finish_as(mlops_oid *out, mlops_object_writer *w, const mlops_oid *id);
+
 /* Reads a whole object into memory, verified. */
 int mlops__object_read_all(void **out, size_t *out_len, mlops_store *s, const mlops_oid *id);
 

@@ -37,6 +37,7 @@ struct mlops_object_writer {
     int z_ready;
     unsigned char *zout;
     int rc;             /* first failure, repeated on later calls */
+    int external_hash;  /* the caller hashes (mlops__writer_finish_as) */
 };
 
 mlops__hexid mlops__hex(const mlops_oid *id)
@@ -141,7 +142,7 @@ static int worth_compressing(int *yes, const void *data, size_t len, int level)
     return 0;
 }
 
-int mlops__writer_open(mlops_object_writer **out, mlops_store *s, uint64_t size_hint)
+static int writer_open(mlops_object_writer **out, mlops_store *s, uint64_t size_hint, int external_hash)
 {
     if (!out)
         return mlops__error_set(MLOPS_EINVALID, "object writer: NULL argument");
@@ -163,13 +164,24 @@ int mlops__writer_open(mlops_object_writer **out, mlops_store *s, uint64_t size_
         w->limit = 0; /* known to be large: raw, no need to buffer */
     else
         w->limit = (size_t)s->opts.compress_limit;
-    int rc = mlops__sha256_init(&w->sha);
+    w->external_hash = external_hash;
+    int rc = external_hash ? 0 : mlops__sha256_init(&w->sha);
     if (rc < 0) {
         mlops_object_writer_free(w);
         return rc;
     }
     *out = w;
     return 0;
+}
+
+int mlops__writer_open(mlops_object_writer **out, mlops_store *s, uint64_t size_hint)
+{
+    return writer_open(out, s, size_hint, 0);
+}
+
+int mlops__writer_open_unhashed(mlops_object_writer **out, mlops_store *s, uint64_t size_hint)
+{
+    return writer_open(out, s, size_hint, 1);
 }
 
 int mlops_object_writer_new(mlops_object_writer **out, mlops_store *s)
@@ -261,7 +273,7 @@ int mlops_object_writer_write(mlops_object_writer *w, const void *data, size_t l
         return w->rc;
     if (w->mode == FINISHED)
         return mlops__error_set(MLOPS_EINVALID, "object writer is already finished");
-    int rc = mlops__sha256_update(&w->sha, data, len);
+    int rc = w->external_hash ? 0 : mlops__sha256_update(&w->sha, data, len);
     if (rc < 0)
         return fail(w, rc);
     w->total += len;
@@ -280,7 +292,7 @@ int mlops_object_writer_write(mlops_object_writer *w, const void *data, size_t l
 }
 
 /* Everything was buffered: store it whole, compressed if that pays. */
-static int finish_buffered(mlops_object_writer *w, const mlops_oid *id)
+static int finish_buffered(mlops_object_writer *w)
 {
     unsigned char *z = NULL;
     size_t zlen = 0;
@@ -300,38 +312,58 @@ static int finish_buffered(mlops_object_writer *w, const mlops_oid *id)
     if (rc == 0)
         rc = zip ? be_write(w, z, zlen) : be_write(w, w->pending.ptr, w->pending.len);
     mlops__free(z);
-    (void)id;
     return rc;
+}
+
+/* Publishes under id (the hash of everything written). */
+static int finish_with(mlops_oid *out, mlops_object_writer *w, const mlops_oid *id)
+{
+    int rc = 0;
+    if (w->size_hint != MLOPS__SIZE_UNKNOWN && w->total != w->size_hint)
+        rc = mlops__error_set(MLOPS_ECONFLICT,
+                              "source changed while being stored (expected %llu bytes, read %llu)",
+                              (unsigned long long)w->size_hint, (unsigned long long)w->total);
+    if (rc == 0 && w->mode == BUFFERING)
+        rc = finish_buffered(w);
+    else if (rc == 0 && w->mode == STREAM_ZLIB)
+        rc = zlib_feed(w, NULL, 0, Z_FINISH);
+    if (rc == 0) {
+        void *bw = w->bw;
+        w->bw = NULL; /* commit releases it, success or not */
+        rc = w->s->be.obj_write_commit(&w->s->be, bw, id);
+    }
+    if (rc < 0)
+        return fail(w, rc);
+    w->mode = FINISHED;
+    *out = *id;
+    return 0;
+}
+
+static int check_finishable(mlops_object_writer *w)
+{
+    if (w->mode == FAILED)
+        return w->rc;
+    if (w->mode == FINISHED)
+        return mlops__error_set(MLOPS_EINVALID, "object writer is already finished");
+    return 0;
 }
 
 int mlops_object_writer_finish(mlops_oid *out, mlops_object_writer *w)
 {
     if (!out || !w)
         return mlops__error_set(MLOPS_EINVALID, "object writer: NULL argument");
-    if (w->mode == FAILED)
-        return w->rc;
-    if (w->mode == FINISHED)
-        return mlops__error_set(MLOPS_EINVALID, "object writer is already finished");
+    MLOPS__TRY(check_finishable(w));
+    if (w->external_hash)
+        return mlops__error_set(MLOPS_EINVALID, "this object writer is finished with its caller's hash");
     mlops_oid id;
     int rc = mlops__sha256_final(&w->sha, id.id);
-    if (rc == 0 && w->size_hint != MLOPS__SIZE_UNKNOWN && w->total != w->size_hint)
-        rc = mlops__error_set(MLOPS_ECONFLICT,
-                              "source changed while being stored (expected %llu bytes, read %llu)",
-                              (unsigned long long)w->size_hint, (unsigned long long)w->total);
-    if (rc == 0 && w->mode == BUFFERING)
-        rc = finish_buffered(w, &id);
-    else if (rc == 0 && w->mode == STREAM_ZLIB)
-        rc = zlib_feed(w, NULL, 0, Z_FINISH);
-    if (rc == 0) {
-        void *bw = w->bw;
-        w->bw = NULL; /* commit releases it, success or not */
-        rc = w->s->be.obj_write_commit(&w->s->be, bw, &id);
-    }
-    if (rc < 0)
-        return fail(w, rc);
-    w->mode = FINISHED;
-    *out = id;
-    return 0;
+    return rc < 0 ? fail(w, rc) : finish_with(out, w, &id);
+}
+
+int mlops__writer_finish_as(mlops_oid *out, mlops_object_writer *w, const mlops_oid *id)
+{
+    MLOPS__TRY(check_finishable(w));
+    return finish_with(out, w, id);
 }
 
 void mlops_object_writer_free(mlops_object_writer *w)

@@ -9,6 +9,7 @@
 #ifndef MLOPS_LIB_STORE_FS_INTERNAL_H
 #define MLOPS_LIB_STORE_FS_INTERNAL_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,14 @@
 
 /* "<16 hex>-<16 hex>.seg" */
 #define MLOPS__FSB_SEG_LEN 37
+
+/* Names of the backend's own temporary files (docs/FORMAT.md). Writers
+ * create them, fs_cleanup.c removes those a crash left behind. */
+#define MLOPS__FSB_TMP_OBJECT "obj-"     /* tmp/obj-<32 hex> (no O_TMPFILE) */
+#define MLOPS__FSB_TMP_FORMAT "format-"  /* tmp/format-<16 hex> */
+#define MLOPS__FSB_REF_TEMP ".tmp-"      /* refs/<dir>/.tmp-<16 hex> */
+#define MLOPS__FSB_BROKEN_LOCK ".broken-" /* refs/<dir>/.broken-<16 hex> */
+#define MLOPS__FSB_REPAIR ".repair-"     /* objects/xx/<62 hex>.repair-<16 hex> */
 
 typedef struct mlops__fsb_log mlops__fsb_log;
 
@@ -82,6 +91,13 @@ int mlops__fsb_check_writable(const mlops__fsb *fs);
 int mlops__fsb_fsync_dirs_up(const char *path, size_t stop_len);
 /* 1 if path is a directory, 0 if not or missing. */
 int mlops__fsb_is_dir(const char *path);
+/* 1 if the n bytes at s are lowercase hex digits (s may go on after). */
+int mlops__fsb_is_hex(const char *s, size_t n);
+/* *out = "<directory of path>/<kind><16 random hex>", a fresh name for a
+ * private file beside path (kind e.g. MLOPS__FSB_REF_TEMP). */
+int mlops__fsb_name_beside(char **out, const char *path, const char *kind);
+/* fsyncs the file at path; a missing file is an error unless missing_ok. */
+int mlops__fsb_fsync_file(const char *path, int missing_ok);
 
 /* ---- fs_walk.c ---- */
 
@@ -89,16 +105,34 @@ int mlops__fsb_is_dir(const char *path);
  * codes (abort the walk with that code). */
 #define MLOPS__FSB_WALK_SKIP_FILES 1 /* no more files from this directory */
 #define MLOPS__FSB_WALK_STOP 2       /* stop the whole walk, return 2 */
+/* Walk flag: also report regular files whose name starts with '.' (the
+ * backend's own files; directories starting with '.' are never entered). */
+#define MLOPS__FSB_WALK_DOTFILES 1u
 /* Called for each regular file; dir is its directory relative to the walk
  * base ("" at the top), name the file name. */
 typedef int (*mlops__fsb_walk_cb)(const char *dir, const char *name, void *ctx);
 /* Walks base/start recursively (start "" or a relative directory), skipping
- * entries whose name starts with '.'. A missing start directory is an empty
- * walk. */
-int mlops__fsb_walk(const char *base, const char *start, mlops__fsb_walk_cb cb, void *ctx);
-/* Shared by the ref and log walks: the directory part of prefix (up to its
- * last '/') if it is a valid name, else "" (walk everything and filter). */
-int mlops__fsb_prefix_dir(char **out, const char *prefix);
+ * entries whose name starts with '.' (files too, unless flags has
+ * MLOPS__FSB_WALK_DOTFILES) and never following a symlink. A missing start
+ * directory is an empty walk. */
+int mlops__fsb_walk(const char *base, const char *start, unsigned flags, mlops__fsb_walk_cb cb, void *ctx);
+/* The ref and log listings: walks root/top ("refs", "logs") from the
+ * directory part of prefix (up to its last '/') if that is a valid name,
+ * else from the top (the callback filters). */
+int mlops__fsb_walk_names(const mlops__fsb *fs, const char *top, const char *prefix, mlops__fsb_walk_cb cb,
+                          void *ctx);
+/* Kinds of directory entries (symlinks are never followed: "other"). */
+#define MLOPS__FSB_OTHER 0
+#define MLOPS__FSB_DIR 1
+#define MLOPS__FSB_FILE 2
+int mlops__fsb_entry_kind(DIR *d, const struct dirent *e);
+/* The next entry of d (opened from path, for messages): 1 and *out set,
+ * 0 at the end, or a negative code. */
+int mlops__fsb_readdir(DIR *d, const char *path, struct dirent **out);
+
+/* ---- fs_cleanup.c ---- */
+
+void mlops__fsb_cleanup_setup(mlops_backend *b);
 
 /* ---- fs_pending.c ---- */
 
