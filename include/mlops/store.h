@@ -282,10 +282,14 @@ typedef struct mlops_gc_report {
     uint64_t young;       /* unreachable but kept by the grace period */
     uint64_t freed;       /* deleted (or, in a dry run, deletable) */
     uint64_t freed_bytes; /* stored bytes of the freed objects */
+    uint64_t leftovers;      /* temp files of crashed writers removed (or,
+                                in a dry run, removable) */
+    uint64_t leftover_bytes; /* their bytes */
 } mlops_gc_report;
 
 /* Deletes objects not reachable from any ref through structured links,
- * except those younger than the grace period. */
+ * except those younger than the grace period, and the temp files that
+ * crashed writers left behind (older than the grace period too). */
 MLOPS_API int mlops_store_gc(mlops_gc_report *out, mlops_store *store, const mlops_gc_options *opts,
                              mlops_progress_cb progress, void *payload);
 

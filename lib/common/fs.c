@@ -31,26 +31,6 @@ int mlops__fs_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int mlops__fs_pwrite_all(int fd, const void *data, size_t len, uint64_t offset)
-{
-    const char *p = data;
-    while (len) {
-        int fault = mlops__fault_hit(MLOPS__FAULT_WRITE);
-        if (fault)
-            return -fault;
-        ssize_t n = pwrite(fd, p, len, (off_t)offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return 0;
-}
-
 int mlops__fs_read_full(int fd, void *buf, size_t len, size_t *out_n)
 {
     char *p = buf;
@@ -83,18 +63,28 @@ int mlops__fs_fsync(int fd)
     return 0;
 }
 
-int mlops__fs_fsync_dir(const char *path)
+/* Opens path with flags, fsyncs and closes it. 0 or -errno. */
+static int fsync_open(const char *path, int flags)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(path, flags | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int rc = mlops__fs_fsync(fd);
-    /* Some filesystems refuse fsync on directories; that is not a failure
-     * of ours to report. */
-    if (rc == -EINVAL || rc == -EBADF)
-        rc = 0;
     close(fd);
     return rc;
+}
+
+int mlops__fs_fsync_path(const char *path)
+{
+    return fsync_open(path, O_RDONLY);
+}
+
+int mlops__fs_fsync_dir(const char *path)
+{
+    int rc = fsync_open(path, O_RDONLY | O_DIRECTORY);
+    /* Some filesystems refuse fsync on directories; that is not a failure
+     * of ours to report. */
+    return rc == -EINVAL || rc == -EBADF ? 0 : rc;
 }
 
 int mlops__fs_rename(const char *from, const char *to)

@@ -9,12 +9,12 @@
 
 /* Writes all len bytes (retrying short writes and EINTR). Returns 0 or -errno. */
 int mlops__fs_write_all(int fd, const void *data, size_t len);
-/* pwrite variant of the above. */
-int mlops__fs_pwrite_all(int fd, const void *data, size_t len, uint64_t offset);
 /* Reads up to len bytes, retrying short reads; *out_n < len only at EOF. Returns 0 or -errno. */
 int mlops__fs_read_full(int fd, void *buf, size_t len, size_t *out_n);
 /* fsync / fdatasync with fault injection. Returns 0 or -errno. */
 int mlops__fs_fsync(int fd);
+/* Opens the file at path, fsyncs and closes it. Returns 0 or -errno. */
+int mlops__fs_fsync_path(const char *path);
 /* fsyncs a directory. Returns 0 or -errno. */
 int mlops__fs_fsync_dir(const char *path);
 /* rename / link / unlink with fault injection. Return 0 or -errno. */

@@ -4,7 +4,10 @@
  * grace period. The grace period protects writers in flight: an object put
  * just before a ref names it is young, and a put of existing content
  * refreshes the blob's time (a backend promise), so it is young too.
+ * Last, the backend removes what crashed writers left behind (its optional
+ * cleanup callback), with the same grace period.
  */
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -95,6 +98,13 @@ static int is_young(int64_t mtime_sec, uint64_t grace_seconds)
     return age < 0 || (uint64_t)age < grace_seconds;
 }
 
+/* Files last modified before this time are older than the grace period. */
+static int64_t cutoff(uint64_t grace_seconds)
+{
+    int64_t now = (int64_t)time(NULL);
+    return grace_seconds > (uint64_t)now ? INT64_MIN : now - (int64_t)grace_seconds;
+}
+
 /* The time listed before marking may be stale: a writer that re-put this
  * content meanwhile refreshed it and may already have referenced it. */
 static int still_old(mlops_store *s, const mlops__object_entry *e, uint64_t grace_seconds)
@@ -154,5 +164,7 @@ int mlops_store_gc(mlops_gc_report *out, mlops_store *s, const mlops_gc_options 
     if (rc == 0)
         rc = sweep(&l, s, &o, out, progress, payload);
     mlops__object_list_dispose(&l);
+    if (rc == 0 && s->be.cleanup)
+        rc = s->be.cleanup(&s->be, cutoff(o.grace_seconds), o.dry_run, &out->leftovers, &out->leftover_bytes);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the robustness tests (crash, concurrency): a seeded
- * PRNG, temporary store directories, acknowledgement files, timing.
+ * PRNG, temporary store directories, acknowledgement files, timing, the
+ * TAP runner.
  * Header-only so each test stays one translation unit.
  */
 #ifndef MLOPS_TESTS_ROBUST_UTIL_H
@@ -20,7 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <mlops.h>
+
+/* Runs a suite with TAP output on stdout; returns main's exit status. */
+static inline int ru_run(Suite *su)
+{
+    SRunner *sr = srunner_create(su);
+    int failed;
+    srunner_set_tap(sr, "/dev/stdout");
+    srunner_run_all(sr, CK_SILENT);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
 
 static inline uint64_t ru_next(uint64_t *state)
 {

@@ -42,6 +42,20 @@ static void gate_open(void)
     close(g_gate[1]); /* EOF releases every reader */
 }
 
+/* A child's start: wait at the gate, then open the store (or exit 1). */
+static mlops_store *child_start(const char *dir, const char *what, unsigned who)
+{
+    mlops_store *s = NULL;
+    int rc;
+    gate_wait();
+    rc = mlops_store_open(&s, dir, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "%s %u: open: %d %s\n", what, who, rc, mlops_error_last());
+        _exit(1);
+    }
+    return s;
+}
+
 /* ---- (a) compare-and-swap counter --------------------------------------- */
 
 static int put_number(mlops_oid *out, mlops_store *s, unsigned long v)
@@ -53,15 +67,9 @@ static int put_number(mlops_oid *out, mlops_store *s, unsigned long v)
 
 static void counter_child(const char *dir, int wfd, unsigned who)
 {
-    mlops_store *s = NULL;
+    mlops_store *s = child_start(dir, "child", who);
     unsigned long conflicts = 0;
     int rc;
-    gate_wait();
-    rc = mlops_store_open(&s, dir, NULL);
-    if (rc != 0) {
-        fprintf(stderr, "child %u: open: %d %s\n", who, rc, mlops_error_last());
-        _exit(1);
-    }
     for (int i = 0; i < INCREMENTS; i++) {
         for (;;) {
             mlops_oid cur, next;
@@ -182,16 +190,10 @@ END_TEST
 
 static void log_child(const char *dir, unsigned who)
 {
-    mlops_store *s = NULL;
+    mlops_store *s = child_start(dir, "log child", who);
     unsigned seq = 0;
     uint64_t rng = 1234 + who;
     int rc;
-    gate_wait();
-    rc = mlops_store_open(&s, dir, NULL);
-    if (rc != 0) {
-        fprintf(stderr, "log child %u: open: %d %s\n", who, rc, mlops_error_last());
-        _exit(1);
-    }
     while (seq < LOG_RECORDS) {
         unsigned n = (unsigned)ru_range(&rng, 1, 40);
         if (n > LOG_RECORDS - seq)
@@ -544,8 +546,6 @@ int main(void)
     Suite *su = suite_create("concurrency");
     TCase *tp = tcase_create("processes");
     TCase *tt = tcase_create("threads");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tp, 240);
     tcase_add_test(tp, test_cas_counter_processes);
@@ -555,10 +555,5 @@ int main(void)
     tcase_add_test(tt, test_threads_memory);
     suite_add_tcase(su, tp);
     suite_add_tcase(su, tt);
-    sr = srunner_create(su);
-    srunner_set_tap(sr, "/dev/stdout");
-    srunner_run_all(sr, CK_SILENT);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return ru_run(su);
 }

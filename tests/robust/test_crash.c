@@ -453,31 +453,48 @@ static pid_t dead_pid(void)
     return pid;
 }
 
+/* Opens a store in dir with objects "a" and "b" and the ref name -> a. */
+static mlops_store *lock_store(const char *dir, const mlops_store_options *o, const char *name, mlops_oid *a,
+                               mlops_oid *b)
+{
+    mlops_store *s = NULL;
+    ck_assert_ptr_nonnull(dir);
+    ck_assert_int_eq(mlops_store_open(&s, dir, o), 0);
+    ck_assert_int_eq(mlops_object_put(a, s, "a", 1), 0);
+    ck_assert_int_eq(mlops_object_put(b, s, "b", 1), 0);
+    ck_assert_int_eq(mlops_ref_set(s, name, a, NULL), 0);
+    return s;
+}
+
+/* mlops_ref_set, and how long it took in *ms. */
+static int timed_ref_set(mlops_store *s, const char *name, const mlops_oid *id, const mlops_oid *expected,
+                         uint64_t *ms)
+{
+    uint64_t t0 = ru_now_ms();
+    int rc = mlops_ref_set(s, name, id, expected);
+    *ms = ru_now_ms() - t0;
+    return rc;
+}
+
 START_TEST(test_stale_lock_recovered)
 {
     char *dir = ru_tmpdir("stale");
     char lp[4096];
     mlops_store_options o;
-    mlops_store *s = NULL;
+    mlops_store *s;
     mlops_oid a, b, cur;
-    uint64_t t0, el;
+    uint64_t el;
     int rc;
 
-    ck_assert_ptr_nonnull(dir);
     store_opts(&o);
     o.stale_lock_ms = 200;
     o.lock_timeout_ms = 10000;
-    ck_assert_int_eq(mlops_store_open(&s, dir, &o), 0);
-    ck_assert_int_eq(mlops_object_put(&a, s, "a", 1), 0);
-    ck_assert_int_eq(mlops_object_put(&b, s, "b", 1), 0);
-    ck_assert_int_eq(mlops_ref_set(s, "stale/one", &a, NULL), 0);
+    s = lock_store(dir, &o, "stale/one", &a, &b);
 
     /* A lock left by a dead process an hour ago. */
     lock_path(lp, sizeof lp, dir, "stale/one");
     write_lock(lp, dead_pid(), 3600);
-    t0 = ru_now_ms();
-    rc = mlops_ref_set(s, "stale/one", &b, &a);
-    el = ru_now_ms() - t0;
+    rc = timed_ref_set(s, "stale/one", &b, &a, &el);
     ck_assert_msg(rc == 0, "ref update behind a stale lock: %d (%s)", rc, mlops_error_last());
     ck_assert_msg(el < 5000, "stale lock recovery took %" PRIu64 " ms", el);
     ck_assert_int_eq(mlops_ref_get(&cur, s, "stale/one"), 0);
@@ -486,9 +503,7 @@ START_TEST(test_stale_lock_recovered)
 
     /* A lock that becomes stale while we wait (fresh, then aged 200 ms). */
     write_lock(lp, dead_pid(), 0);
-    t0 = ru_now_ms();
-    rc = mlops_ref_set(s, "stale/one", &a, &b);
-    el = ru_now_ms() - t0;
+    rc = timed_ref_set(s, "stale/one", &a, &b, &el);
     ck_assert_msg(rc == 0, "ref update behind a lock that went stale: %d (%s)", rc, mlops_error_last());
     ck_assert_msg(el < 5000, "stale lock recovery took %" PRIu64 " ms", el);
 
@@ -499,9 +514,7 @@ START_TEST(test_stale_lock_recovered)
     ck_assert_int_eq(mlops_store_open(&s, dir, &o), 0);
     lock_path(lp, sizeof lp, dir, "stale/one");
     write_lock(lp, dead_pid(), 0);
-    t0 = ru_now_ms();
-    rc = mlops_ref_set(s, "stale/one", &b, &a);
-    el = ru_now_ms() - t0;
+    rc = timed_ref_set(s, "stale/one", &b, &a, &el);
     ck_assert_msg(rc == 0, "ref update behind a dead owner's fresh lock: %d (%s)", rc, mlops_error_last());
     ck_assert_msg(el < 5000, "dead-owner lock recovery took %" PRIu64 " ms", el);
 
@@ -521,24 +534,18 @@ START_TEST(test_live_lock_respected)
     char *dir = ru_tmpdir("livelock");
     char lp[4096];
     mlops_store_options o;
-    mlops_store *s = NULL;
+    mlops_store *s;
     mlops_oid a, b, cur;
-    uint64_t t0, el;
+    uint64_t el;
     int rc;
 
-    ck_assert_ptr_nonnull(dir);
     store_opts(&o);
     o.stale_lock_ms = 60000;
     o.lock_timeout_ms = 300;
-    ck_assert_int_eq(mlops_store_open(&s, dir, &o), 0);
-    ck_assert_int_eq(mlops_object_put(&a, s, "a", 1), 0);
-    ck_assert_int_eq(mlops_object_put(&b, s, "b", 1), 0);
-    ck_assert_int_eq(mlops_ref_set(s, "live/one", &a, NULL), 0);
+    s = lock_store(dir, &o, "live/one", &a, &b);
     lock_path(lp, sizeof lp, dir, "live/one");
     write_lock(lp, getpid(), 0);
-    t0 = ru_now_ms();
-    rc = mlops_ref_set(s, "live/one", &b, &a);
-    el = ru_now_ms() - t0;
+    rc = timed_ref_set(s, "live/one", &b, &a, &el);
     ck_assert_msg(rc == MLOPS_ELOCKED, "ref update behind a live lock returned %d (%s), expected ELOCKED", rc,
                   mlops_error_last());
     ck_assert_msg(el >= 250 && el < 5000, "lock timeout 300 ms took %" PRIu64 " ms", el);
@@ -557,8 +564,6 @@ int main(void)
     Suite *su = suite_create("crash");
     TCase *tc = tcase_create("sigkill");
     TCase *tl = tcase_create("locks");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_sigkill_rounds);
@@ -568,10 +573,5 @@ int main(void)
     tcase_add_test(tl, test_live_lock_respected);
     suite_add_tcase(su, tc);
     suite_add_tcase(su, tl);
-    sr = srunner_create(su);
-    srunner_set_tap(sr, "/dev/stdout");
-    srunner_run_all(sr, CK_SILENT);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return ru_run(su);
 }

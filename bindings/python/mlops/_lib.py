@@ -86,6 +86,8 @@ class GcReport(Structure):
         ("young", c_uint64),
         ("freed", c_uint64),
         ("freed_bytes", c_uint64),
+        ("leftovers", c_uint64),
+        ("leftover_bytes", c_uint64),
     ]
 
 
@@ -128,6 +130,7 @@ BE_LOG_READ = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_uint64, c_void_p,
 BE_LOG_FOREACH = CFUNCTYPE(c_int, c_void_p, c_char_p, BACKEND_NAME_CB, c_void_p)
 BE_SYNC = CFUNCTYPE(c_int, c_void_p)
 BE_FREE = CFUNCTYPE(None, c_void_p)
+BE_CLEANUP = CFUNCTYPE(c_int, c_void_p, c_int64, c_int, POINTER(c_uint64), POINTER(c_uint64))
 
 
 class BackendVtable(Structure):
@@ -156,7 +159,12 @@ class BackendVtable(Structure):
         ("log_foreach", BE_LOG_FOREACH),
         ("sync", BE_SYNC),
         ("free", BE_FREE),
+        ("cleanup", BE_CLEANUP),  # optional; Python backends leave it NULL
     ]
+
+# Optional vtable entries that a Python backend does not implement: they
+# stay NULL (mlops_backend_init zeroes them).
+BACKEND_OPTIONAL = ("cleanup",)
 
 
 # ---- the one signature table ---------------------------------------------

@@ -276,6 +276,8 @@ class _Adapter:
             check(rc)
         self._keep: List[Any] = []
         for fname, ftype in _lib.BackendVtable._fields_[2:]:
+            if fname in _lib.BACKEND_OPTIONAL:
+                continue
             impl = getattr(self, "_cb_" + fname)
             wrapped = self._guard(impl, void=fname in ("obj_write_abort", "obj_read_close", "free"))
             cfn = ftype(wrapped)

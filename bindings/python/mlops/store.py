@@ -83,6 +83,8 @@ class GcReport:
     young: int = 0        #: unreachable but kept by the grace period
     freed: int = 0        #: deleted (or deletable in a dry run)
     freed_bytes: int = 0  #: stored bytes of the freed objects
+    leftovers: int = 0       #: temp files of crashed writers removed (or removable)
+    leftover_bytes: int = 0  #: their bytes
 
 
 class StructuredObject(NamedTuple):
@@ -455,8 +457,9 @@ class Store:
     def gc(self, grace_seconds: int = 3600, dry_run: bool = False,
            progress: Optional[Progress] = None) -> GcReport:
         """Deletes objects unreachable from every ref (through the links of
-        structured objects) and older than ``grace_seconds``. With
-        ``dry_run`` nothing is deleted and the report says what would be."""
+        structured objects) and older than ``grace_seconds``, and the temp
+        files crashed writers left behind (as old). With ``dry_run`` nothing
+        is deleted and the report says what would be."""
         opts = _lib.GcOptions()
         self._check(_L.mlops_gc_options_init(byref(opts), _lib.GC_OPTIONS_VERSION))
         opts.grace_seconds = _uint(grace_seconds, 64, "grace_seconds")
@@ -467,7 +470,8 @@ class Store:
         rc = _L.mlops_store_gc(byref(rep), self._handle, byref(opts), cb, None)
         guard.reraise()
         self._check(rc)
-        return GcReport(rep.objects, rep.reachable, rep.young, rep.freed, rep.freed_bytes)
+        return GcReport(rep.objects, rep.reachable, rep.young, rep.freed, rep.freed_bytes,
+                        rep.leftovers, rep.leftover_bytes)
 
 
 class Refs:

@@ -70,7 +70,22 @@ class MaintenanceTests(StoreCase):
         for oid in (keep, linked, manifest):
             self.assertIn(oid, self.store)
         self.assertEqual(self.store.gc(grace_seconds=0).freed, 0)
+        self.assertEqual((real.leftovers, real.leftover_bytes), (0, 0))
         self.assertTrue(self.store.verify().ok)
+
+    def test_gc_leftovers(self):
+        if self.KIND != "fs":
+            self.skipTest("only the fs store leaves temp files behind")
+        leftover = os.path.join(self.dir, "tmp", "obj-" + "ab" * 16)
+        with open(leftover, "wb") as f:
+            f.write(b"12345")
+        os.utime(leftover, (0, 0))
+        dry = self.store.gc(dry_run=True)
+        self.assertEqual((dry.leftovers, dry.leftover_bytes), (1, 5))
+        self.assertTrue(os.path.exists(leftover))
+        real = self.store.gc()
+        self.assertEqual((real.leftovers, real.leftover_bytes), (1, 5))
+        self.assertFalse(os.path.exists(leftover))
 
     def test_gc_bad_arguments(self):
         with self.assertRaises(mlops.InvalidArgumentError):

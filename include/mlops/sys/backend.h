@@ -100,6 +100,16 @@ struct mlops_backend {
     int (*sync)(mlops_backend *b);
     /* Releases the backend (called by mlops_store_free). May be NULL. */
     void (*free)(mlops_backend *b);
+
+    /* -- maintenance (optional) -- */
+    /* Removes the backend's own leftovers (temp files of crashed writers)
+     * last modified before older_than_sec (seconds since the epoch); with
+     * dry_run it removes nothing and only counts. Adds the number of such
+     * files and their bytes to *out_files and *out_bytes. Never touches
+     * objects, refs, logs or the files of live writers (mlops_store_gc
+     * passes now minus its grace period). May be NULL: nothing to clean. */
+    int (*cleanup)(mlops_backend *b, int64_t older_than_sec, int dry_run, uint64_t *out_files,
+                   uint64_t *out_bytes);
 };
 
 /* Fills b with zeros and the version (MLOPS_EINVALID for an unknown one). */
@@ -108,7 +118,8 @@ MLOPS_API int mlops_backend_init(mlops_backend *b, unsigned int version);
 /*
  * Opens a store over a custom backend. The store copies *backend (the
  * vtable) and calls backend->free with its copy when closed. Every
- * function pointer but free must be set (MLOPS_EINVALID otherwise). If the
+ * function pointer but free and cleanup must be set (MLOPS_EINVALID
+ * otherwise). If the
  * call fails, the backend is not freed: the caller still owns it.
  */
 MLOPS_API int mlops_store_open_backend(mlops_store **out, const mlops_backend *backend,

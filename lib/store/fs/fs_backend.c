@@ -139,7 +139,7 @@ static int create_store(mlops__fsb *fs, int created_root)
     int e = mlops__fs_random_hex(hex, 8);
     if (e < 0)
         return mlops__error_errno(-e, "cannot get random bytes");
-    char *tmp = mlops__fsb_path(fs, "tmp/format-%s", hex);
+    char *tmp = mlops__fsb_path(fs, "tmp/" MLOPS__FSB_TMP_FORMAT "%s", hex);
     char *final = mlops__fsb_path(fs, MLOPS__FSB_FORMAT_FILE);
     int rc = tmp && final ? write_format(fs, tmp, final) : mlops__error_oom();
     mlops__free(tmp);
@@ -321,6 +321,7 @@ int mlops__backend_fs_open(mlops_backend *out, const char *path, const mlops_sto
     mlops__fsb_refs_setup(out);
     mlops__fsb_logs_setup(out);
     mlops__fsb_log_read_setup(out);
+    mlops__fsb_cleanup_setup(out);
     out->sync = fs_sync;
     out->free = fs_free;
     return 0;

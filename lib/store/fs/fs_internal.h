@@ -96,6 +96,9 @@ int mlops__fsb_is_hex(const char *s, size_t n);
 /* *out = "<directory of path>/<kind><16 random hex>", a fresh name for a
  * private file beside path (kind e.g. MLOPS__FSB_REF_TEMP). */
 int mlops__fsb_name_beside(char **out, const char *path, const char *kind);
+/* Opens path read-only into *out_fd; a missing file (or parent) is
+ * MLOPS_ENOTFOUND "<kind> '<name>' not found". */
+int mlops__fsb_open_read(int *out_fd, const char *path, const char *kind, const char *name);
 /* fsyncs the file at path; a missing file is an error unless missing_ok. */
 int mlops__fsb_fsync_file(const char *path, int missing_ok);
 

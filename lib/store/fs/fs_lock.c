@@ -79,16 +79,11 @@ static int owner_is_dead(const mlops__fsb *fs, const char *lock, const struct st
 /* Returns 1 when the lock is gone (retry at once), 0 when it is live. */
 static int break_lock(const char *lock, const struct stat *seen)
 {
-    char hex[17];
-    if (mlops__fs_random_hex(hex, 8) < 0)
-        return 0;
-    const char *slash = strrchr(lock, '/');
-    size_t dir_len = (size_t)(slash - lock);
-    char *broken = mlops__malloc(dir_len + 32);
-    if (!broken)
-        return mlops__error_oom();
-    snprintf(broken, dir_len + 32, "%.*s/.broken-%s", (int)dir_len, lock, hex);
-    int rc = 1;
+    char *broken = NULL;
+    int rc = mlops__fsb_name_beside(&broken, lock, MLOPS__FSB_BROKEN_LOCK);
+    if (rc < 0)
+        return rc;
+    rc = 1;
     int e = mlops__fs_rename(lock, broken);
     if (e < 0 && e != -ENOENT) {
         rc = mlops__error_errno(-e, "cannot break stale lock '%s'", lock);

@@ -20,17 +20,10 @@
 #include "common/buf.h"
 #include "fs_internal.h"
 
-static int hex16(const char *s)
-{
-    for (int i = 0; i < 16; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
 int mlops__fsb_is_segment_name(const char *name)
 {
-    return name && strlen(name) == MLOPS__FSB_SEG_LEN && hex16(name) && name[16] == '-' && hex16(name + 17) &&
+    return name && strlen(name) == MLOPS__FSB_SEG_LEN && mlops__fsb_is_hex(name, 16) && name[16] == '-' &&
+           mlops__fsb_is_hex(name + 17, 16) &&
            strcmp(name + 33, ".seg") == 0;
 }
 
@@ -39,16 +32,6 @@ typedef char seg_name[MLOPS__FSB_SEG_LEN + 1];
 static int seg_cmp(const void *a, const void *b)
 {
     return strcmp(a, b);
-}
-
-static int is_regular(DIR *d, const struct dirent *e)
-{
-#ifdef DT_UNKNOWN
-    if (e->d_type != DT_UNKNOWN)
-        return e->d_type == DT_REG;
-#endif
-    struct stat st;
-    return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 /* The segment names of a log, sorted (= creation order). */
@@ -62,16 +45,10 @@ static int list_segments(const char *dir, const char *log, seg_name **out, size_
     }
     seg_name *names = NULL;
     size_t n = 0, cap = 0;
-    int rc = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (!e) {
-            if (errno)
-                rc = mlops__error_errno(errno, "cannot read directory '%s'", dir);
-            break;
-        }
-        if (!mlops__fsb_is_segment_name(e->d_name) || !is_regular(d, e))
+    int rc;
+    struct dirent *e;
+    while ((rc = mlops__fsb_readdir(d, dir, &e)) == 1) {
+        if (!mlops__fsb_is_segment_name(e->d_name) || mlops__fsb_entry_kind(d, e) != MLOPS__FSB_FILE)
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
@@ -123,13 +100,9 @@ static int fs_log_read(mlops_backend *b, const char *log, const char *segment, u
     char *path = mlops__fsb_path(mlops__fsb_of(b), "logs/%s/%s", log, segment);
     if (!path)
         return mlops__error_oom();
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            rc = mlops__error_set(MLOPS_ENOTFOUND, "log segment '%s' not found", path);
-        else
-            rc = mlops__error_errno(errno, "cannot open '%s'", path);
+    int fd = -1;
+    int rc = mlops__fsb_open_read(&fd, path, "log segment", path);
+    if (rc < 0) {
         mlops__free(path);
         return rc;
     }
@@ -174,15 +147,9 @@ static int log_walk_file(const char *dir, const char *file, void *ctx)
 static int fs_log_foreach(mlops_backend *b, const char *prefix, mlops_backend_name_cb cb, void *payload)
 {
     log_walk w = { prefix ? prefix : "", prefix ? strlen(prefix) : 0, cb, payload, 0 };
-    char *start = NULL;
-    char *base = mlops__fsb_path(mlops__fsb_of(b), "logs");
-    int rc = base ? mlops__fsb_prefix_dir(&start, prefix) : mlops__error_oom();
-    if (rc == 0)
-        rc = mlops__fsb_walk(base, start, log_walk_file, &w);
+    int rc = mlops__fsb_walk_names(mlops__fsb_of(b), "logs", prefix, log_walk_file, &w);
     if (rc == MLOPS__FSB_WALK_STOP)
         rc = w.user_rc;
-    mlops__free(start);
-    mlops__free(base);
     return rc;
 }
 

@@ -236,16 +236,13 @@ static int sync_entry(mlops__fsb *fs, size_t i)
             close(fd);
         return mlops__error_oom();
     }
-    int rc = 0;
-    if (fd < 0)
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc;
     if (fd < 0) {
-        rc = mlops__error_errno(errno, "cannot open '%s'", path);
+        rc = mlops__fsb_fsync_file(path, 0);
     } else {
         int e = mlops__fs_fsync(fd);
-        if (e < 0)
-            rc = mlops__error_errno(-e, "cannot fsync '%s'", path);
         close(fd);
+        rc = e < 0 ? mlops__error_errno(-e, "cannot fsync '%s'", path) : 0;
     }
     if (rc == 0 && need_dir) {
         *strrchr(path, '/') = '\0';

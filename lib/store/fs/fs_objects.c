@@ -56,43 +56,41 @@ static char *object_path(mlops__fsb *fs, const mlops_oid *id)
     return mlops__fsb_path(fs, "%s", rel);
 }
 
-static int fs_obj_exists(mlops_backend *b, const mlops_oid *id)
+/* 1 and *st filled if the blob exists, 0 if not, or an error. */
+static int stat_object(mlops_backend *b, const mlops_oid *id, struct stat *st)
 {
     char *path = object_path(mlops__fsb_of(b), id);
     if (!path)
         return mlops__error_oom();
-    struct stat st;
     int rc = 1;
-    if (stat(path, &st) < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            rc = 0;
-        else
-            rc = mlops__error_errno(errno, "cannot stat '%s'", path);
-    }
+    if (stat(path, st) < 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? 0 : mlops__error_errno(errno, "cannot stat '%s'", path);
     mlops__free(path);
     return rc;
 }
 
+static int fs_obj_exists(mlops_backend *b, const mlops_oid *id)
+{
+    struct stat st;
+    return stat_object(b, id, &st);
+}
+
 static int fs_obj_stat(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size, int64_t *mtime_sec)
 {
-    char *path = object_path(mlops__fsb_of(b), id);
-    if (!path)
-        return mlops__error_oom();
     struct stat st;
-    int rc = 0;
-    if (stat(path, &st) < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            rc = mlops__error_set(MLOPS_ENOTFOUND, "object '%s' not found", path);
-        else
-            rc = mlops__error_errno(errno, "cannot stat '%s'", path);
-    } else {
-        if (stored_size)
-            *stored_size = (uint64_t)st.st_size;
-        if (mtime_sec)
-            *mtime_sec = (int64_t)st.st_mtime;
+    int rc = stat_object(b, id, &st);
+    if (rc == 0) {
+        char hex[MLOPS_OID_HEXSZ + 1];
+        mlops_oid_tohex(hex, id);
+        return mlops__error_set(MLOPS_ENOTFOUND, "object %s not found", hex);
     }
-    mlops__free(path);
-    return rc;
+    if (rc < 0)
+        return rc;
+    if (stored_size)
+        *stored_size = (uint64_t)st.st_size;
+    if (mtime_sec)
+        *mtime_sec = (int64_t)st.st_mtime;
+    return 0;
 }
 
 /* 1 if an anonymous temp file was opened; 0 to fall back to a named one. */
@@ -132,7 +130,7 @@ static int open_temp(mlops__fsb *fs, fs_writer *w)
         if (e < 0)
             return mlops__error_errno(-e, "cannot get random bytes");
         mlops__free(w->tmp);
-        w->tmp = mlops__fsb_path(fs, "tmp/obj-%s", hex);
+        w->tmp = mlops__fsb_path(fs, "tmp/" MLOPS__FSB_TMP_OBJECT "%s", hex);
         if (!w->tmp)
             return mlops__error_oom();
         /* 0444: a published blob is immutable; nobody should open it for
@@ -246,7 +244,7 @@ static int replace_damaged(fs_writer *w, const char *final)
     char *named = mlops__malloc(n);
     if (!named)
         return -ENOMEM;
-    snprintf(named, n, "%s.repair-%s", final, rnd);
+    snprintf(named, n, "%s" MLOPS__FSB_REPAIR "%s", final, rnd);
     e = mlops__fs_link_fd(w->fd, named);
     if (e == 0 && (e = mlops__fs_rename(named, final)) < 0)
         unlink(named);
@@ -297,23 +295,11 @@ static int publish(fs_writer *w, const char *final, int *exists, int *created)
     return 0;
 }
 
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mlops__error_errno(errno, "cannot open '%s'", path);
-    int e = mlops__fs_fsync(fd);
-    close(fd);
-    if (e < 0)
-        return mlops__error_errno(-e, "cannot fsync '%s'", path);
-    return 0;
-}
-
 /* FULL mode: the object and its directory entries are durable now. */
 static int make_durable(mlops__fsb *fs, const char *final, int exists, int created)
 {
     if (exists)
-        MLOPS__TRY(fsync_path(final)); /* another writer's, maybe unsynced */
+        MLOPS__TRY(mlops__fsb_fsync_file(final, 0)); /* another writer's, maybe unsynced */
     size_t root_len = strlen(fs->root);
     char *dir = mlops__strndup(final, strlen(final) - (MLOPS_OID_HEXSZ - 2) - 1);
     if (!dir)
@@ -384,15 +370,10 @@ static int fs_obj_read_open(mlops_backend *b, const mlops_oid *id, void **out_r)
     char *path = object_path(mlops__fsb_of(b), id);
     if (!path)
         return mlops__error_oom();
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            rc = mlops__error_set(MLOPS_ENOTFOUND, "object '%s' not found", path);
-        else
-            rc = mlops__error_errno(errno, "cannot open '%s'", path);
+    int fd = -1;
+    int rc = mlops__fsb_open_read(&fd, path, "object", path);
+    if (rc < 0)
         goto out;
-    }
     fs_reader *r = mlops__malloc(sizeof *r);
     if (!r) {
         close(fd);
@@ -447,12 +428,10 @@ static int fs_obj_delete(mlops_backend *b, const mlops_oid *id)
     return rc;
 }
 
+/* n lowercase hex digits and nothing else. */
 static int is_lower_hex(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return s[n] == '\0';
+    return mlops__fsb_is_hex(s, n) && s[n] == '\0';
 }
 
 static int foreach_fanout(const char *dirpath, const char *fan, mlops_backend_object_cb cb, void *payload)
@@ -460,15 +439,9 @@ static int foreach_fanout(const char *dirpath, const char *fan, mlops_backend_ob
     DIR *d = opendir(dirpath);
     if (!d)
         return errno == ENOENT ? 0 : mlops__error_errno(errno, "cannot open directory '%s'", dirpath);
-    int rc = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (!e) {
-            if (errno)
-                rc = mlops__error_errno(errno, "cannot read directory '%s'", dirpath);
-            break;
-        }
+    int rc;
+    struct dirent *e;
+    while ((rc = mlops__fsb_readdir(d, dirpath, &e)) == 1) {
         /* Anything but 62 hex digits is not ours to report. */
         if (!is_lower_hex(e->d_name, MLOPS_OID_HEXSZ - 2))
             continue;
@@ -509,14 +482,8 @@ static int fs_obj_foreach(mlops_backend *b, mlops_backend_object_cb cb, void *pa
         mlops__free(objects);
         return rc;
     }
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (!e) {
-            if (errno)
-                rc = mlops__error_errno(errno, "cannot read directory '%s'", objects);
-            break;
-        }
+    struct dirent *e;
+    while ((rc = mlops__fsb_readdir(d, objects, &e)) == 1) {
         if (!is_lower_hex(e->d_name, 2))
             continue;
         char *sub = mlops__fsb_path(fs, "objects/%s", e->d_name);

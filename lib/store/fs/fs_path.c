@@ -1,5 +1,6 @@
 /* fs backend: paths under the store root and the names that become them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,4 +109,49 @@ int mlops__fsb_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int mlops__fsb_is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int mlops__fsb_name_beside(char **out, const char *path, const char *kind)
+{
+    char rnd[17];
+    int e = mlops__fs_random_hex(rnd, 8);
+    if (e < 0)
+        return mlops__error_errno(-e, "cannot get random bytes");
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path) : 0;
+    size_t n = (size_t)dir_len + strlen(kind) + sizeof rnd + 1;
+    char *name = mlops__malloc(n);
+    if (!name)
+        return mlops__error_oom();
+    snprintf(name, n, "%.*s/%s%s", dir_len, path, kind, rnd);
+    *out = name;
+    return 0;
+}
+
+int mlops__fsb_fsync_file(const char *path, int missing_ok)
+{
+    int e = mlops__fs_fsync_path(path);
+    if (e == -ENOENT && missing_ok)
+        return 0;
+    return e < 0 ? mlops__error_errno(-e, "cannot fsync '%s'", path) : 0;
+}
+
+int mlops__fsb_open_read(int *out_fd, const char *path, const char *kind, const char *name)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return mlops__error_set(MLOPS_ENOTFOUND, "%s '%s' not found", kind, name);
+        return mlops__error_errno(errno, "cannot open '%s'", path);
+    }
+    *out_fd = fd;
+    return 0;
 }

@@ -62,18 +62,8 @@ static int sync_object(mlops__fsb *fs, const mlops_oid *id)
     char *path = mlops__fsb_path(fs, "%s", rel);
     if (!path)
         return mlops__error_oom();
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        /* Deleted since (gc): nothing left to make durable. */
-        if (errno != ENOENT)
-            rc = mlops__error_errno(errno, "cannot open '%s'", path);
-    } else {
-        int e = mlops__fs_fsync(fd);
-        if (e < 0)
-            rc = mlops__error_errno(-e, "cannot fsync '%s'", path);
-        close(fd);
-    }
+    /* Deleted since (gc): nothing left to make durable. */
+    int rc = mlops__fsb_fsync_file(path, 1);
     mlops__free(path);
     return rc;
 }

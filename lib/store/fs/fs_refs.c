@@ -1,8 +1,9 @@
 /*
  * fs backend: refs, one file refs/<name> holding 64 lowercase hex digits and
  * a newline, replaced only under the lock refs/<name>.lock (fs_lock.c):
- * the new value is written into the lock file itself, which is then renamed
- * over the ref, so a reader sees the old value or the new one, never a mix.
+ * the new value is written into a private temp file beside the ref, which
+ * is then renamed over it, so a reader sees the old value or the new one,
+ * never a mix (why not the lock file itself: see write_value).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +20,8 @@
 /* ENOTFOUND for a missing ref (a directory "a" of refs "a/..." included). */
 static int read_ref_file(const char *path, const char *name, mlops_oid *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return mlops__error_set(MLOPS_ENOTFOUND, "ref '%s' not found", name);
-        return mlops__error_errno(errno, "cannot open ref '%s'", path);
-    }
+    int fd = -1;
+    MLOPS__TRY(mlops__fsb_open_read(&fd, path, "ref", name));
     struct stat st;
     char text[MLOPS_OID_HEXSZ + 2];
     size_t n = 0;
@@ -95,18 +92,12 @@ static int conflict_with_children(const char *name)
  * its path. The name starts with '.', so it is never taken for a ref. */
 static int write_temp_value(char **out_tmp, mlops__fsb *fs, const char *ref_path, const mlops_oid *new_id)
 {
-    char text[MLOPS_OID_HEXSZ + 2], rnd[17];
+    char text[MLOPS_OID_HEXSZ + 2];
     mlops_oid_tohex(text, new_id);
     text[MLOPS_OID_HEXSZ] = '\n';
-    const char *slash = strrchr(ref_path, '/');
-    int e = mlops__fs_random_hex(rnd, 8);
-    if (e < 0)
-        return mlops__error_errno(-e, "cannot get random bytes");
-    char *tmp = mlops__malloc(strlen(ref_path) + 32);
-    if (!tmp)
-        return mlops__error_oom();
-    sprintf(tmp, "%.*s/.tmp-%s", (int)(slash - ref_path), ref_path, rnd);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    char *tmp = NULL;
+    MLOPS__TRY(mlops__fsb_name_beside(&tmp, ref_path, MLOPS__FSB_REF_TEMP));
+    int e, fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     int rc = fd < 0 ? mlops__error_errno(errno, "cannot create '%s'", tmp) : 0;
     if (rc == 0 && (e = mlops__fs_write_all(fd, text, MLOPS_OID_HEXSZ + 1)) < 0)
         rc = mlops__error_errno(-e, "cannot write '%s'", tmp);
@@ -254,15 +245,9 @@ static int fs_ref_foreach(mlops_backend *b, const char *prefix, mlops_backend_na
 {
     mlops__fsb *fs = mlops__fsb_of(b);
     ref_walk w = { prefix ? prefix : "", prefix ? strlen(prefix) : 0, cb, payload, 0, MLOPS__BUF_INIT };
-    char *start = NULL;
-    char *base = mlops__fsb_path(fs, "refs");
-    int rc = base ? mlops__fsb_prefix_dir(&start, prefix) : mlops__error_oom();
-    if (rc == 0)
-        rc = mlops__fsb_walk(base, start, ref_walk_file, &w);
+    int rc = mlops__fsb_walk_names(fs, "refs", prefix, ref_walk_file, &w);
     if (rc == MLOPS__FSB_WALK_STOP)
         rc = w.user_rc;
-    mlops__free(start);
-    mlops__free(base);
     mlops__buf_dispose(&w.name);
     return rc;
 }
