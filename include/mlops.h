@@ -7,5 +7,6 @@
 
 #include "mlops/common.h"
 #include "mlops/store.h"
+#include "mlops/track.h"
 
 #endif /* MLOPS_H */

@@ -1,0 +1,29 @@
+/*
+ * Internal: the canonical encoding of experiment and run records (the body
+ * of their structured objects; docs/FORMAT.md "Tracking"). A record is a
+ * sequence of fields: u8 tag, u32 little-endian length, bytes. Fields come
+ * in a fixed order and repeated fields (params, tags, metrics, artifacts)
+ * sorted by key, so equal records are equal bytes, hence equal ids.
+ */
+#ifndef MLOPS_LIB_TRACK_RECORD_H
+#define MLOPS_LIB_TRACK_RECORD_H
+
+#include "common/buf.h"
+#include "track_internal.h"
+
+#define MLOPS__RECORD_VERSION 1
+
+int mlops__run_info_encode(mlops__buf *out, const mlops_run_info *info);
+/* Decodes into a new info (free with mlops_run_info_free). ECORRUPT. */
+int mlops__run_info_decode(mlops_run_info **out, const void *data, size_t len);
+
+int mlops__experiment_encode(mlops__buf *out, const mlops_experiment *e);
+int mlops__experiment_decode(mlops_experiment **out, const void *data, size_t len);
+
+/* Sorted key/value arrays: sets (or, value NULL, removes) key. */
+int mlops__kv_set(mlops_kv **arr, size_t *n, const char *key, const char *value);
+/* The entry for key, or NULL. */
+mlops_kv *mlops__kv_find(mlops_kv *arr, size_t n, const char *key);
+void mlops__kv_free(mlops_kv *arr, size_t n);
+
+#endif

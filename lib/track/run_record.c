@@ -1,0 +1,127 @@
+/* Run records: structured objects behind refs track/runs/<id>, changed by
+ * read-modify-compare-and-swap so concurrent writers never lose updates. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "record.h"
+#include "track_internal.h"
+
+#define RUN_TYPE "track.run"
+
+static void ref_name(char out[64], const char *run_id)
+{
+    snprintf(out, 64, "track/runs/%s", run_id);
+}
+
+int mlops__run_record_read(mlops_run_info **out, mlops_oid *out_ref, mlops_store *s, const char *run_id)
+{
+    char name[64];
+    MLOPS__TRY(mlops__track_check_run_id(run_id));
+    ref_name(name, run_id);
+    mlops_oid id;
+    int rc = mlops_ref_get(&id, s, name);
+    if (rc == MLOPS_ENOTFOUND)
+        return mlops__error_set(rc, "run %s not found", run_id);
+    if (rc < 0)
+        return rc;
+    char *type = NULL;
+    void *body = NULL;
+    size_t len = 0;
+    rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &id);
+    if (rc == 0 && strcmp(type, RUN_TYPE) != 0)
+        rc = mlops__error_set(MLOPS_ECORRUPT, "run %s: record has type '%s'", run_id, type);
+    if (rc == 0)
+        rc = mlops__run_info_decode(out, body, len);
+    mlops_free(type);
+    mlops_free(body);
+    if (rc == 0 && out_ref)
+        *out_ref = id;
+    return rc;
+}
+
+int mlops__run_record_write(mlops_store *s, const mlops_run_info *info, const mlops_oid *expected)
+{
+    mlops__buf b = MLOPS__BUF_INIT;
+    mlops_oid *links = NULL;
+    int rc = mlops__run_info_encode(&b, info);
+    if (rc == 0 && info->nartifacts && !(links = mlops__calloc(info->nartifacts, sizeof *links)))
+        rc = mlops__error_oom();
+    for (size_t i = 0; rc == 0 && i < info->nartifacts; i++)
+        links[i] = info->artifacts[i].id;
+    mlops_oid id;
+    if (rc == 0)
+        rc = mlops_object_put_structured(&id, s, RUN_TYPE, links, info->nartifacts, b.ptr, b.len);
+    char name[64];
+    ref_name(name, info->run_id);
+    if (rc == 0)
+        rc = mlops_ref_set(s, name, &id, expected);
+    mlops__free(links);
+    mlops__buf_dispose(&b);
+    return rc;
+}
+
+int mlops__run_record_update(mlops_store *s, const char *run_id, mlops__run_edit_fn edit, void *payload)
+{
+    for (int attempt = 0; attempt < MLOPS__TRACK_RETRIES; attempt++) {
+        mlops_run_info *info = NULL;
+        mlops_oid cur;
+        MLOPS__TRY(mlops__run_record_read(&info, &cur, s, run_id));
+        int rc = edit(info, payload);
+        if (rc == 0)
+            rc = mlops__run_record_write(s, info, &cur);
+        mlops_run_info_free(info);
+        if (rc == 1)
+            return 0; /* nothing to change */
+        if (rc != MLOPS_ECONFLICT)
+            return rc;
+    }
+    return mlops__error_set(MLOPS_ECONFLICT, "run %s: update still conflicting after %d attempts", run_id,
+                            MLOPS__TRACK_RETRIES);
+}
+
+typedef struct id_list {
+    char **ids;
+    size_t n, cap;
+    int rc;
+} id_list;
+
+static int collect_id(const char *name, const mlops_oid *id, void *payload)
+{
+    id_list *l = payload;
+    (void)id;
+    const char *rid = name + strlen("track/runs/");
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **p = mlops__realloc(l->ids, cap * sizeof *p);
+        if (!p) {
+            l->rc = mlops__error_oom();
+            return 1;
+        }
+        l->ids = p;
+        l->cap = cap;
+    }
+    if (!(l->ids[l->n] = mlops__strdup(rid))) {
+        l->rc = mlops__error_oom();
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+int mlops__run_ids(char ***out, size_t *count, mlops_store *s)
+{
+    id_list l = { NULL, 0, 0, 0 };
+    int rc = mlops_ref_foreach(s, "track/runs/", collect_id, &l);
+    if (l.rc)
+        rc = l.rc;
+    if (rc < 0) {
+        mlops_string_list_free(l.ids, l.n);
+        return rc;
+    }
+    *out = l.ids;
+    *count = l.n;
+    return 0;
+}
