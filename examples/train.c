@@ -1,0 +1,209 @@
+/*
+ * train: a small training loop that tracks itself with libmlops.
+ *
+ * Trains logistic regression (batch gradient descent, standardised
+ * features) on the breast cancer table for three learning rates; each
+ * training is one run that logs its params, the loss and accuracy of every
+ * epoch, and the trained weights as an artifact. Then it searches the runs
+ * for the best validation accuracy and prints it.
+ *
+ *   train [CSV [STORE_DIR]]
+ *
+ * Build: cc train.c $(pkg-config --cflags --libs libmlops) -lm
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mlops.h>
+
+#ifndef EXAMPLE_DATA
+#define EXAMPLE_DATA "examples/data/breast_cancer.csv"
+#endif
+
+#define MAX_ROWS 1024
+#define MAX_COLS 64
+#define EPOCHS 60
+
+typedef struct table {
+    double x[MAX_ROWS][MAX_COLS];
+    int y[MAX_ROWS];
+    int rows, cols;
+} table;
+
+static int fail(const char *what, int rc)
+{
+    fprintf(stderr, "train: %s: %s (%s)\n", what, mlops_error_last(), mlops_error_name(rc));
+    return 1;
+}
+
+/* Reads the CSV (header, numeric features, 0/1 target last) and
+ * standardises every feature. */
+static int load(table *t, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return -1;
+    }
+    t->rows = 0;
+    while (t->rows < MAX_ROWS && fgets(line, sizeof line, f)) {
+        double v[MAX_COLS + 1];
+        int n = 0;
+        for (char *tok = strtok(line, ",\n"); tok && n <= MAX_COLS; tok = strtok(NULL, ",\n"))
+            v[n++] = atof(tok);
+        if (n < 2)
+            continue;
+        t->cols = n - 1;
+        memcpy(t->x[t->rows], v, sizeof(double) * (size_t)t->cols);
+        t->y[t->rows++] = (int)v[n - 1];
+    }
+    fclose(f);
+    for (int c = 0; c < t->cols; c++) {
+        double mean = 0, var = 0;
+        for (int r = 0; r < t->rows; r++)
+            mean += t->x[r][c] / t->rows;
+        for (int r = 0; r < t->rows; r++)
+            var += (t->x[r][c] - mean) * (t->x[r][c] - mean) / t->rows;
+        double sd = var > 0 ? sqrt(var) : 1;
+        for (int r = 0; r < t->rows; r++)
+            t->x[r][c] = (t->x[r][c] - mean) / sd;
+    }
+    return t->rows > 0 ? 0 : -1;
+}
+
+static double predict(const double *w, const double *x, int cols)
+{
+    double z = w[cols];
+    for (int c = 0; c < cols; c++)
+        z += w[c] * x[c];
+    return 1 / (1 + exp(-z));
+}
+
+/* Loss and accuracy over rows [from, to). */
+static void evaluate(const table *t, const double *w, int from, int to, double *loss, double *acc)
+{
+    double l = 0;
+    int right = 0;
+    for (int r = from; r < to; r++) {
+        double p = predict(w, t->x[r], t->cols);
+        l -= t->y[r] ? log(p + 1e-12) : log(1 - p + 1e-12);
+        right += (p >= 0.5) == (t->y[r] == 1);
+    }
+    *loss = l / (to - from);
+    *acc = (double)right / (to - from);
+}
+
+/* One run: trains on the first 80% of rows, validates on the rest. */
+static int train_run(mlops_store *s, const char *experiment_id, const table *t, double lr, const char *dataset_id)
+{
+    char name[32], value[32];
+    snprintf(name, sizeof name, "lr-%g", lr);
+    mlops_run_options o = MLOPS_RUN_OPTIONS_INIT;
+    o.run_name = name;
+    mlops_run *run = NULL;
+    int rc = mlops_run_start(&run, s, experiment_id, &o);
+    if (rc < 0)
+        return fail("start run", rc);
+    snprintf(value, sizeof value, "%g", lr);
+    if ((rc = mlops_run_log_param(run, "lr", value)) < 0 || (rc = mlops_run_log_param(run, "epochs", "60")) < 0 ||
+        (rc = mlops_run_log_param(run, "dataset", dataset_id)) < 0) {
+        mlops_run_free(run);
+        return fail("log params", rc);
+    }
+    double w[MAX_COLS + 1] = { 0 };
+    int split = t->rows * 4 / 5;
+    for (int epoch = 0; epoch < EPOCHS && rc == 0; epoch++) {
+        double grad[MAX_COLS + 1] = { 0 };
+        for (int r = 0; r < split; r++) {
+            double err = predict(w, t->x[r], t->cols) - t->y[r];
+            for (int c = 0; c < t->cols; c++)
+                grad[c] += err * t->x[r][c] / split;
+            grad[t->cols] += err / split;
+        }
+        for (int c = 0; c <= t->cols; c++)
+            w[c] -= lr * grad[c];
+        double loss, acc, val_loss, val_acc;
+        evaluate(t, w, 0, split, &loss, &acc);
+        evaluate(t, w, split, t->rows, &val_loss, &val_acc);
+        if ((rc = mlops_run_log_metric(run, "loss", loss, epoch, -1)) == 0 &&
+            (rc = mlops_run_log_metric(run, "val_loss", val_loss, epoch, -1)) == 0)
+            rc = mlops_run_log_metric(run, "val_acc", val_acc, epoch, -1);
+    }
+    /* the trained model: the weights as text */
+    char model[64];
+    snprintf(model, sizeof model, "model-%s.txt", name);
+    FILE *f = fopen(model, "w");
+    for (int c = 0; f && c <= t->cols; c++)
+        fprintf(f, "%.17g\n", w[c]);
+    if (f)
+        fclose(f);
+    mlops_oid id;
+    if (rc == 0)
+        rc = mlops_run_log_artifact(&id, run, model, "model.txt");
+    remove(model);
+    if (rc == 0)
+        rc = mlops_run_end(run, MLOPS_RUN_FINISHED);
+    mlops_run_free(run);
+    return rc < 0 ? fail("training run", rc) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *csv = argc > 1 ? argv[1] : EXAMPLE_DATA;
+    const char *dir = argc > 2 ? argv[2] : "mlops-example-store";
+    static table t;
+    if (load(&t, csv) < 0) {
+        fprintf(stderr, "train: cannot read %s\n", csv);
+        return 1;
+    }
+    mlops_store *s = NULL;
+    int rc = mlops_store_open(&s, dir, NULL);
+    if (rc < 0)
+        return fail("open store", rc);
+    /* The training data is an object too: its id pins what we trained on. */
+    mlops_oid data_id;
+    char data_hex[MLOPS_OID_HEXSZ + 1];
+    mlops_experiment *e = NULL;
+    if ((rc = mlops_object_put_file(&data_id, s, csv)) < 0 ||
+        (rc = mlops_experiment_get_or_create(&e, s, "breast-cancer-logreg")) < 0) {
+        mlops_store_free(s);
+        return fail("prepare", rc);
+    }
+    mlops_oid_tohex(data_hex, &data_id);
+    printf("training data %s (%d rows, %d features)\n", data_hex, t.rows, t.cols);
+    const double rates[] = { 0.05, 0.3, 1.0 };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0] && rc == 0; i++)
+        rc = train_run(s, e->id, &t, rates[i], data_hex);
+    /* the best finished run of this experiment, as MLflow would search it */
+    const char *order[] = { "metrics.val_acc DESC", "metrics.val_loss ASC" };
+    mlops_search_options so = MLOPS_SEARCH_OPTIONS_INIT;
+    so.filter = "attributes.status = 'FINISHED' and metrics.val_acc > 0.5";
+    so.order_by = order;
+    so.norder_by = 2;
+    so.max_results = 1;
+    const char *exps[] = { e->id };
+    mlops_run_list best = { NULL, 0, NULL };
+    if (rc == 0 && (rc = mlops_run_search(&best, s, exps, 1, &so)) < 0)
+        fail("search", rc);
+    if (rc == 0 && best.count == 1) {
+        const mlops_run_info *r = best.runs[0];
+        const char *lr = "?";
+        double acc = NAN;
+        for (size_t i = 0; i < r->nparams; i++)
+            if (strcmp(r->params[i].key, "lr") == 0)
+                lr = r->params[i].value;
+        for (size_t m = 0; m < r->nmetrics; m++)
+            if (strcmp(r->metrics[m].key, "val_acc") == 0)
+                acc = r->metrics[m].value;
+        printf("best run %s (%s): val_acc %.4f with lr %s\n", r->run_id, r->run_name, acc, lr);
+    }
+    mlops_run_list_free(&best);
+    mlops_experiment_free(e);
+    mlops_store_free(s);
+    return rc < 0 ? 1 : 0;
+}
