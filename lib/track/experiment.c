@@ -60,6 +60,8 @@ static int read_record(mlops_experiment **out, mlops_oid *cur, mlops_store *s, c
     void *body = NULL;
     size_t len = 0;
     rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &oid);
+    if (rc == MLOPS_EINVALID) /* the ref names an object that is no record at all */
+        rc = mlops__error_set(MLOPS_ECORRUPT, "experiment %s: record is not a structured object", id);
     if (rc == 0 && strcmp(type, EXP_TYPE) != 0)
         rc = mlops__error_set(MLOPS_ECORRUPT, "experiment %s: record has type '%s'", id, type);
     if (rc == 0)
@@ -95,13 +97,13 @@ static int update_record(mlops_store *s, const char *id, exp_edit_fn edit, void 
         mlops_oid cur;
         MLOPS__TRY(read_record(&e, &cur, s, id));
         int rc = edit(e, payload);
-        if (rc == 0) {
-            e->last_update_time = mlops__track_now_ms();
-            rc = write_record(s, e, &cur);
+        if (rc != 0) { /* 1: nothing to change; an edit's error is final */
+            mlops_experiment_free(e);
+            return rc == 1 ? 0 : rc;
         }
+        e->last_update_time = mlops__track_now_ms();
+        rc = write_record(s, e, &cur);
         mlops_experiment_free(e);
-        if (rc == 1)
-            return 0;
         if (rc != MLOPS_ECONFLICT)
             return rc;
     }
@@ -166,16 +168,22 @@ static int lookup_name(char id[MLOPS_EXPERIMENT_ID_MAX + 1], mlops_oid *cur, mlo
         return mlops__error_set(rc, "experiment '%.100s' not found", name);
     if (rc < 0)
         return rc;
+    char *type = NULL;
     void *body = NULL;
     size_t len = 0;
-    MLOPS__TRY(mlops_object_get_structured(NULL, NULL, NULL, &body, &len, s, &oid));
-    rc = len > 0 && len <= MLOPS_EXPERIMENT_ID_MAX ? 0 : mlops__error_set(MLOPS_ECORRUPT, "bad experiment name index");
+    rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &oid);
+    if (rc == MLOPS_EINVALID || (rc == 0 && strcmp(type, NAME_TYPE) != 0))
+        rc = mlops__error_set(MLOPS_ECORRUPT, "experiment name index of '%.100s' is not a %s object", name,
+                              NAME_TYPE);
+    if (rc == 0 && (len == 0 || len > MLOPS_EXPERIMENT_ID_MAX || strspn(body, "0123456789") != len))
+        rc = mlops__error_set(MLOPS_ECORRUPT, "experiment name index of '%.100s' holds no id", name);
     if (rc == 0) {
         memcpy(id, body, len);
         id[len] = '\0';
         if (cur)
             *cur = oid;
     }
+    mlops_free(type);
     mlops_free(body);
     return rc;
 }
@@ -210,7 +218,8 @@ int mlops_experiment_create(mlops_experiment **out, mlops_store *s, const char *
         char ref[80];
         record_ref(ref, e->id);
         (void)mlops_ref_delete(s, ref, NULL);
-        mlops__error_set(rc, "an experiment named '%.100s' already exists", name);
+        if (rc == MLOPS_EEXISTS) /* the delete may have replaced the message */
+            mlops__error_set(rc, "an experiment named '%.100s' already exists", name);
     }
     if (rc < 0) {
         mlops_experiment_free(e);
@@ -220,17 +229,12 @@ int mlops_experiment_create(mlops_experiment **out, mlops_store *s, const char *
     return 0;
 }
 
-static int all_digits(const char *s)
-{
-    return valid_id(s);
-}
-
 int mlops_experiment_get(mlops_experiment **out, mlops_store *s, const char *id_or_name)
 {
     if (!out || !s || !id_or_name)
         return mlops__error_set(MLOPS_EINVALID, "experiment_get: NULL argument");
     *out = NULL;
-    if (all_digits(id_or_name)) {
+    if (valid_id(id_or_name)) { /* ids first: a name may be all digits too */
         int rc = read_record(out, NULL, s, id_or_name);
         if (rc != MLOPS_ENOTFOUND)
             return rc;
@@ -260,46 +264,40 @@ int mlops_experiment_get_or_create(mlops_experiment **out, mlops_store *s, const
     return mlops__error_set(MLOPS_ECONFLICT, "experiment '%.100s': creation keeps conflicting", name);
 }
 
-typedef struct exp_list {
-    mlops_experiment **items;
+/* The walk only gathers ids: records are read after it, so a damaged one
+ * reports its own error rather than the walk's "stopped by the callback". */
+typedef struct id_list {
+    char **ids;
     size_t n, cap;
-    mlops_store *s;
-    int include_deleted;
-    int rc;
-} exp_list;
+    int oom;
+} id_list;
 
-static int collect_experiment(const char *name, const mlops_oid *oid, void *payload)
+static int collect_id(const char *name, const mlops_oid *oid, void *payload)
 {
-    exp_list *l = payload;
+    id_list *l = payload;
     (void)oid;
     const char *id = name + strlen("track/experiments/");
     if (!valid_id(id))
         return 0; /* the counter */
-    mlops_experiment *e = NULL;
-    int rc = read_record(&e, NULL, l->s, id);
-    if (rc == MLOPS_ENOTFOUND)
-        return 0;
-    if (rc < 0) {
-        l->rc = rc;
-        return 1;
-    }
-    if (e->lifecycle == MLOPS_LIFECYCLE_DELETED && !l->include_deleted) {
-        mlops_experiment_free(e);
-        return 0;
-    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        mlops_experiment **p = mlops__realloc(l->items, cap * sizeof *p);
-        if (!p) {
-            mlops_experiment_free(e);
-            l->rc = mlops__error_oom();
-            return 1;
-        }
-        l->items = p;
+        char **p = mlops__realloc(l->ids, cap * sizeof *p);
+        if (!p)
+            return l->oom = 1;
+        l->ids = p;
         l->cap = cap;
     }
-    l->items[l->n++] = e;
+    if (!(l->ids[l->n] = mlops__strdup(id)))
+        return l->oom = 1;
+    l->n++;
     return 0;
+}
+
+static void ids_free(id_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        mlops__free(l->ids[i]);
+    mlops__free(l->ids);
 }
 
 static int by_numeric_id(const void *a, const void *b)
@@ -313,18 +311,35 @@ int mlops_experiment_list(mlops_experiment ***out, size_t *count, mlops_store *s
 {
     if (!out || !count || !s)
         return mlops__error_set(MLOPS_EINVALID, "experiment_list: NULL argument");
-    exp_list l = { NULL, 0, 0, s, include_deleted, 0 };
-    int rc = mlops_ref_foreach(s, "track/experiments/", collect_experiment, &l);
-    if (l.rc)
-        rc = l.rc;
+    id_list ids = { NULL, 0, 0, 0 };
+    int rc = mlops_ref_foreach(s, "track/experiments/", collect_id, &ids);
+    if (ids.oom)
+        rc = mlops__error_oom();
+    mlops_experiment **items = NULL;
+    size_t n = 0;
+    if (rc == 0 && ids.n && !(items = mlops__calloc(ids.n, sizeof *items)))
+        rc = mlops__error_oom();
+    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+        mlops_experiment *e = NULL;
+        rc = read_record(&e, NULL, s, ids.ids[i]);
+        if (rc == MLOPS_ENOTFOUND) { /* withdrawn since the walk */
+            rc = 0;
+            continue;
+        }
+        if (rc == 0 && e->lifecycle == MLOPS_LIFECYCLE_DELETED && !include_deleted)
+            mlops_experiment_free(e);
+        else if (rc == 0)
+            items[n++] = e;
+    }
+    ids_free(&ids);
     if (rc < 0) {
-        mlops_experiment_list_free(l.items, l.n);
+        mlops_experiment_list_free(items, n);
         return rc;
     }
-    if (l.n > 1)
-        qsort(l.items, l.n, sizeof *l.items, by_numeric_id);
-    *out = l.items;
-    *count = l.n;
+    if (n > 1)
+        qsort(items, n, sizeof *items, by_numeric_id);
+    *out = items;
+    *count = n;
     return 0;
 }
 
@@ -338,6 +353,9 @@ static int set_name(mlops_experiment *e, void *payload)
     return 0;
 }
 
+/* Three steps, each atomic on its own: take the new name (create-only, so
+ * a taken name fails before anything changes), point the record at it,
+ * drop the old name. A failure in the middle gives the new name back. */
 int mlops_experiment_rename(mlops_store *s, const char *id, const char *new_name)
 {
     if (!s || !id)
@@ -345,20 +363,20 @@ int mlops_experiment_rename(mlops_store *s, const char *id, const char *new_name
     MLOPS__TRY(mlops__track_check_name(new_name, "experiment name"));
     mlops_experiment *e = NULL;
     MLOPS__TRY(read_record(&e, NULL, s, id));
-    char old[128];
-    int rc = strcmp(e->name, new_name) == 0 ? 1 : name_ref(old, e->name);
+    char old[128], fresh[128];
+    int same = strcmp(e->name, new_name) == 0;
+    int rc = same ? 0 : name_ref(old, e->name);
     mlops_experiment_free(e);
-    if (rc == 1)
-        return 0;
-    if (rc == 0)
-        rc = claim_name(s, new_name, id);
-    if (rc == 0)
-        rc = update_record(s, id, set_name, (void *)new_name);
-    if (rc == 0) {
-        int d = mlops_ref_delete(s, old, NULL);
-        rc = d == MLOPS_ENOTFOUND ? 0 : d;
+    if (same || rc < 0)
+        return rc;
+    MLOPS__TRY(name_ref(fresh, new_name));
+    MLOPS__TRY(claim_name(s, new_name, id));
+    if ((rc = update_record(s, id, set_name, (void *)new_name)) < 0) {
+        (void)mlops_ref_delete(s, fresh, NULL);
+        return rc;
     }
-    return rc;
+    int d = mlops_ref_delete(s, old, NULL);
+    return d == MLOPS_ENOTFOUND ? 0 : d;
 }
 
 static int set_lifecycle(mlops_experiment *e, void *payload)

@@ -13,11 +13,18 @@
 
 #define MLOPS__RECORD_VERSION 1
 
+/* Appends the encoding to out. MLOPS_EINVALID for what could not be read
+ * back: a bad run or experiment id, an unknown status, repeated fields not
+ * strictly sorted by non-empty key. */
 int mlops__run_info_encode(mlops__buf *out, const mlops_run_info *info);
-/* Decodes into a new info (free with mlops_run_info_free). ECORRUPT. */
+/* Decodes into a new info (free with mlops_run_info_free). Accepts only
+ * canonical encodings; anything else (truncated, reordered, overlong
+ * lengths, bad ids or numbers) is MLOPS_ECORRUPT, a newer version
+ * MLOPS_EUNSUPPORTED. */
 int mlops__run_info_decode(mlops_run_info **out, const void *data, size_t len);
 
 int mlops__experiment_encode(mlops__buf *out, const mlops_experiment *e);
+/* Free with mlops_experiment_free; errors as for runs. */
 int mlops__experiment_decode(mlops_experiment **out, const void *data, size_t len);
 
 /* Sorted key/value arrays: sets (or, value NULL, removes) key. */

@@ -31,6 +31,8 @@ int mlops__run_record_read(mlops_run_info **out, mlops_oid *out_ref, mlops_store
     void *body = NULL;
     size_t len = 0;
     rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &id);
+    if (rc == MLOPS_EINVALID) /* the ref names an object that is no record at all */
+        rc = mlops__error_set(MLOPS_ECORRUPT, "run %s: record is not a structured object", run_id);
     if (rc == 0 && strcmp(type, RUN_TYPE) != 0)
         rc = mlops__error_set(MLOPS_ECORRUPT, "run %s: record has type '%s'", run_id, type);
     if (rc == 0)
@@ -70,13 +72,17 @@ int mlops__run_record_update(mlops_store *s, const char *run_id, mlops__run_edit
         mlops_oid cur;
         MLOPS__TRY(mlops__run_record_read(&info, &cur, s, run_id));
         int rc = edit(info, payload);
-        if (rc == 0)
-            rc = mlops__run_record_write(s, info, &cur);
+        if (rc != 0) {
+            /* the edit's own answer: 1 is "nothing to change"; its errors
+             * (ECONFLICT of a param included) are final, not a lost race */
+            mlops_run_info_free(info);
+            return rc == 1 ? 0 : rc;
+        }
+        rc = mlops__run_record_write(s, info, &cur);
         mlops_run_info_free(info);
-        if (rc == 1)
-            return 0; /* nothing to change */
         if (rc != MLOPS_ECONFLICT)
             return rc;
+        /* another writer got in between: read their record and redo */
     }
     return mlops__error_set(MLOPS_ECONFLICT, "run %s: update still conflicting after %d attempts", run_id,
                             MLOPS__TRACK_RETRIES);
@@ -93,6 +99,9 @@ static int collect_id(const char *name, const mlops_oid *id, void *payload)
     id_list *l = payload;
     (void)id;
     const char *rid = name + strlen("track/runs/");
+    size_t n = strlen(rid);
+    if (n != MLOPS_RUN_ID_HEXSZ || strspn(rid, "0123456789abcdef") != n)
+        return 0; /* not a run's ref: someone else's name under the prefix */
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         char **p = mlops__realloc(l->ids, cap * sizeof *p);
@@ -116,7 +125,7 @@ int mlops__run_ids(char ***out, size_t *count, mlops_store *s)
     id_list l = { NULL, 0, 0, 0 };
     int rc = mlops_ref_foreach(s, "track/runs/", collect_id, &l);
     if (l.rc)
-        rc = l.rc;
+        rc = mlops__error_oom(); /* again: the walk's EUSER message replaced it */
     if (rc < 0) {
         mlops_string_list_free(l.ids, l.n);
         return rc;
