@@ -19,6 +19,7 @@ from .backend import Backend, MemoryBackend
 from .errors import (AlreadyExistsError, CallbackError, ConflictError, CorruptError,
                      InvalidArgumentError, LockedError, MlopsError, NoSpaceError, NotFoundError,
                      OutOfMemoryError, PermissionDeniedError, StorageError, UnsupportedError)
+from .track import ArtifactInfo, Experiment, Metric, Run, RunInfo, RunList
 from .store import (GcReport, LogReader, ObjectReader, ObjectWriter, Refs, Store, StructuredObject,
                     VerifyReport, object_id, ref_name_is_valid)
 
@@ -28,10 +29,18 @@ __all__ = [
     "version", "version_number", "library_path", "strerror", "error_name",
     "Store", "Refs", "ObjectReader", "ObjectWriter", "LogReader", "VerifyReport", "GcReport",
     "StructuredObject", "object_id", "ref_name_is_valid", "Backend", "MemoryBackend",
+    "Experiment", "Run", "RunInfo", "RunList", "Metric", "ArtifactInfo", "has_tracking",
     "MlopsError", "OutOfMemoryError", "NotFoundError", "AlreadyExistsError",
     "InvalidArgumentError", "CorruptError", "ConflictError", "StorageError", "LockedError",
     "UnsupportedError", "CallbackError", "NoSpaceError", "PermissionDeniedError",
 ]
+
+
+def has_tracking() -> bool:
+    """True if the loaded library was built with experiment tracking
+    (``meson -Dtrack=true``); without it the Store's tracking methods raise
+    UnsupportedError."""
+    return _lib.has_module("track")
 
 
 def version() -> str:

@@ -16,6 +16,10 @@ Every failure is listed in one ImportError.
 
 Every C function the package calls is declared in ``_FUNCTIONS`` below —
 one table, so a signature change in the headers is a one-line change here.
+Functions of optional modules (experiment tracking, built with
+``-Dtrack=true``) sit in the same table under a module tag: they are declared
+only when the loaded library has them, so ``import mlops`` works against a
+library without them, and ``has_module("track")`` tells which case this is.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import ctypes.util
 import glob
 import os
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_ubyte,
-                    c_uint, c_uint64, c_void_p)
-from typing import Iterator, Tuple
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int64,
+                    c_size_t, c_ubyte, c_uint, c_uint64, c_void_p)
+from typing import Dict, Iterator, List, Tuple
 
 SOVERSION = "0"
 
@@ -90,6 +94,114 @@ class GcReport(Structure):
         ("leftover_bytes", c_uint64),
     ]
 
+
+# track.h
+RUN_ID_HEXSZ = 32
+EXPERIMENT_ID_MAX = 32
+
+
+class KV(Structure):
+    """``mlops_kv``: a key/value pair (params, tags)."""
+    _fields_ = [("key", c_char_p), ("value", c_char_p)]
+
+
+class Experiment(Structure):
+    """``mlops_experiment``."""
+    _fields_ = [
+        ("id", c_char * (EXPERIMENT_ID_MAX + 1)),
+        ("name", c_char_p),
+        ("lifecycle", c_int),
+        ("creation_time", c_int64),
+        ("last_update_time", c_int64),
+        ("tags", POINTER(KV)),
+        ("ntags", c_size_t),
+    ]
+
+
+class Artifact(Structure):
+    """``mlops_artifact``."""
+    _fields_ = [("name", c_char_p), ("id", Oid), ("size", c_uint64)]
+
+
+class MetricLatest(Structure):
+    """``mlops_metric_latest``."""
+    _fields_ = [("key", c_char_p), ("value", c_double), ("step", c_int64), ("timestamp", c_int64)]
+
+
+class RunInfo(Structure):
+    """``mlops_run_info``."""
+    _fields_ = [
+        ("run_id", c_char * (RUN_ID_HEXSZ + 1)),
+        ("experiment_id", c_char * (EXPERIMENT_ID_MAX + 1)),
+        ("run_name", c_char_p),
+        ("user", c_char_p),
+        ("parent_run_id", c_char * (RUN_ID_HEXSZ + 1)),
+        ("status", c_int),
+        ("lifecycle", c_int),
+        ("start_time", c_int64),
+        ("end_time", c_int64),
+        ("params", POINTER(KV)),
+        ("nparams", c_size_t),
+        ("tags", POINTER(KV)),
+        ("ntags", c_size_t),
+        ("metrics", POINTER(MetricLatest)),
+        ("nmetrics", c_size_t),
+        ("artifacts", POINTER(Artifact)),
+        ("nartifacts", c_size_t),
+    ]
+
+
+class RunOptions(Structure):
+    """``mlops_run_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("run_name", c_char_p),
+        ("parent_run_id", c_char_p),
+        ("tags", POINTER(KV)),
+        ("ntags", c_size_t),
+        ("start_time", c_int64),
+        ("buffer_points", c_size_t),
+    ]
+
+
+class MetricHistory(Structure):
+    """``mlops_metric_history``."""
+    _fields_ = [
+        ("n", c_size_t),
+        ("values", POINTER(c_double)),
+        ("steps", POINTER(c_int64)),
+        ("timestamps", POINTER(c_int64)),
+    ]
+
+
+class HistoryOptions(Structure):
+    """``mlops_history_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("min_step", c_int64), ("max_step", c_int64),
+                ("max_points", c_size_t)]
+
+
+class SearchOptions(Structure):
+    """``mlops_search_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("filter", c_char_p),
+        ("order_by", POINTER(c_char_p)),
+        ("norder_by", c_size_t),
+        ("max_results", c_size_t),
+        ("page_token", c_char_p),
+        ("include_deleted", c_int),
+    ]
+
+
+class RunList(Structure):
+    """``mlops_run_list``."""
+    _fields_ = [("runs", POINTER(POINTER(RunInfo))), ("count", c_size_t),
+                ("next_page_token", c_char_p)]
+
+
+RUN_OPTIONS_VERSION = 1
+HISTORY_OPTIONS_VERSION = 1
+SEARCH_OPTIONS_VERSION = 1
 
 STORE_OPTIONS_VERSION = 1
 GC_OPTIONS_VERSION = 1
@@ -171,7 +283,7 @@ BACKEND_OPTIONAL = ("cleanup",)
 
 _p = POINTER
 _FUNCTIONS = [
-    # name, restype, argtypes
+    # name, restype, argtypes[, optional module]
     # common.h
     ("mlops_version", c_char_p, []),
     ("mlops_version_number", c_uint, []),
@@ -232,7 +344,55 @@ _FUNCTIONS = [
     ("mlops_backend_init", c_int, [_p(BackendVtable), c_uint]),
     ("mlops_store_open_backend", c_int, [_p(c_void_p), _p(BackendVtable), _p(StoreOptions)]),
     ("mlops_backend_error_set", c_int, [c_int, c_char_p]),
+    # track.h — only in a library built with -Dtrack=true
+    ("mlops_run_status_name", c_char_p, [c_int], "track"),
+    ("mlops_run_status_parse", c_int, [_p(c_int), c_char_p], "track"),
+    ("mlops_experiment_get_or_create", c_int, [_p(_p(Experiment)), c_void_p, c_char_p], "track"),
+    ("mlops_experiment_create", c_int, [_p(_p(Experiment)), c_void_p, c_char_p], "track"),
+    ("mlops_experiment_get", c_int, [_p(_p(Experiment)), c_void_p, c_char_p], "track"),
+    ("mlops_experiment_list", c_int, [_p(_p(_p(Experiment))), _p(c_size_t), c_void_p, c_int], "track"),
+    ("mlops_experiment_rename", c_int, [c_void_p, c_char_p, c_char_p], "track"),
+    ("mlops_experiment_delete", c_int, [c_void_p, c_char_p], "track"),
+    ("mlops_experiment_restore", c_int, [c_void_p, c_char_p], "track"),
+    ("mlops_experiment_set_tag", c_int, [c_void_p, c_char_p, c_char_p, c_char_p], "track"),
+    ("mlops_experiment_free", None, [_p(Experiment)], "track"),
+    ("mlops_experiment_list_free", None, [_p(_p(Experiment)), c_size_t], "track"),
+    ("mlops_run_options_init", c_int, [_p(RunOptions), c_uint], "track"),
+    ("mlops_run_start", c_int, [_p(c_void_p), c_void_p, c_char_p, _p(RunOptions)], "track"),
+    ("mlops_run_resume", c_int, [_p(c_void_p), c_void_p, c_char_p], "track"),
+    ("mlops_run_id", c_char_p, [c_void_p], "track"),
+    ("mlops_run_log_param", c_int, [c_void_p, c_char_p, c_char_p], "track"),
+    ("mlops_run_set_tag", c_int, [c_void_p, c_char_p, c_char_p], "track"),
+    ("mlops_run_log_metric", c_int, [c_void_p, c_char_p, c_double, c_int64, c_int64], "track"),
+    # values / steps / timestamps are void * so that a numpy pointer, a
+    # borrowed buffer address or a ctypes array all pass without conversion.
+    ("mlops_run_log_metric_batch", c_int, [c_void_p, c_char_p, c_void_p, c_void_p, c_void_p, c_size_t],
+     "track"),
+    ("mlops_run_log_artifact", c_int, [_p(Oid), c_void_p, c_char_p, c_char_p], "track"),
+    ("mlops_run_flush", c_int, [c_void_p], "track"),
+    ("mlops_run_end", c_int, [c_void_p, c_int], "track"),
+    ("mlops_run_free", None, [c_void_p], "track"),
+    ("mlops_run_get", c_int, [_p(_p(RunInfo)), c_void_p, c_char_p], "track"),
+    ("mlops_run_info_free", None, [_p(RunInfo)], "track"),
+    ("mlops_run_delete", c_int, [c_void_p, c_char_p], "track"),
+    ("mlops_run_restore", c_int, [c_void_p, c_char_p], "track"),
+    ("mlops_history_options_init", c_int, [_p(HistoryOptions), c_uint], "track"),
+    ("mlops_metric_history_get", c_int,
+     [_p(MetricHistory), c_void_p, c_char_p, c_char_p, _p(HistoryOptions)], "track"),
+    ("mlops_metric_history_free", None, [_p(MetricHistory)], "track"),
+    ("mlops_metric_keys", c_int, [_p(_p(c_char_p)), _p(c_size_t), c_void_p, c_char_p], "track"),
+    ("mlops_string_list_free", None, [_p(c_char_p), c_size_t], "track"),
+    ("mlops_search_options_init", c_int, [_p(SearchOptions), c_uint], "track"),
+    ("mlops_run_search", c_int, [_p(RunList), c_void_p, _p(c_char_p), c_size_t, _p(SearchOptions)],
+     "track"),
+    ("mlops_run_list_free", None, [_p(RunList)], "track"),
+    ("mlops_export_mlflow", c_int, [c_void_p, c_char_p, _p(c_char_p), c_size_t], "track"),
+    ("mlops_export_tensorboard", c_int, [c_void_p, c_char_p, c_char_p], "track"),
+    ("mlops_export_csv", c_int, [c_void_p, c_char_p, c_char_p], "track"),
 ]
+
+# An optional module is present when its probe symbol is exported.
+_MODULE_PROBES = {"track": "mlops_run_start"}
 
 
 def _package_dir() -> str:
@@ -295,10 +455,38 @@ def _load() -> ctypes.CDLL:
 
 
 def _declare(lib: ctypes.CDLL) -> None:
-    for name, restype, argtypes in _FUNCTIONS:
+    """Declares every function of the table. A missing core function makes
+    the library incompatible (AttributeError). An optional module counts as
+    present when its probe symbol is there; then all its functions must be
+    (otherwise it is reported absent, with what is missing, in
+    ``missing_functions``)."""
+    present = {m: hasattr(lib, probe) for m, probe in _MODULE_PROBES.items()}
+    missing: Dict[str, List[str]] = {}
+    for entry in _FUNCTIONS:
+        name, restype, argtypes = entry[0], entry[1], entry[2]
+        module = entry[3] if len(entry) > 3 else None
+        if module is not None:
+            if not present[module]:
+                continue
+            if not hasattr(lib, name):
+                missing.setdefault(module, []).append(name)
+                continue
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+    lib._mlops_modules = {m for m, ok in present.items()  # type: ignore[attr-defined]
+                          if ok and m not in missing}
+    lib._mlops_missing = missing  # type: ignore[attr-defined]
+
+
+def has_module(module: str) -> bool:
+    """True if the loaded library contains the optional module (``"track"``)."""
+    return module in lib._mlops_modules  # type: ignore[attr-defined]
+
+
+def missing_functions(module: str) -> List[str]:
+    """Functions of a partially present optional module that the library lacks."""
+    return list(lib._mlops_missing.get(module, ()))  # type: ignore[attr-defined]
 
 
 lib = _load()

@@ -8,10 +8,11 @@ import threading
 import weakref
 from ctypes import byref, c_size_t, c_uint64, c_void_p
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence,
                     Tuple, Union)
 
 from . import _lib
+from . import track as _track
 from ._util import (Borrowed, PathLike, decode_name, encode_name, encode_path, oid_hex, parse_oid,
                     writable_view)
 from .errors import ITEROVER, error_for_code, invalid
@@ -472,6 +473,129 @@ class Store:
         self._check(rc)
         return GcReport(rep.objects, rep.reachable, rep.young, rep.freed, rep.freed_bytes,
                         rep.leftovers, rep.leftover_bytes)
+
+    # ---- experiment tracking (track.py; needs a library built with -Dtrack=true) ----
+
+    def create_experiment(self, name: str) -> "_track.Experiment":
+        """Creates an experiment and returns it (AlreadyExistsError if the name
+        is taken, InvalidArgumentError for a bad name)."""
+        return _track.create_experiment(self, name)
+
+    def get_or_create_experiment(self, name: str) -> "_track.Experiment":
+        """The experiment named ``name``, created if missing (safe against
+        concurrent creators: one id per name)."""
+        return _track.get_or_create_experiment(self, name)
+
+    def get_experiment(self, id_or_name: Union[int, str]) -> "_track.Experiment":
+        """An experiment by id, or (if no experiment has that id) by name.
+        NotFoundError if neither matches."""
+        return _track.get_experiment(self, id_or_name)
+
+    def list_experiments(self, include_deleted: bool = False) -> List["_track.Experiment"]:
+        """All experiments, by id (deleted ones only with ``include_deleted``)."""
+        return _track.list_experiments(self, include_deleted)
+
+    def rename_experiment(self, experiment: "_track.ExperimentRef", new_name: str) -> None:
+        """Renames an experiment (AlreadyExistsError if the name is taken)."""
+        _track.rename_experiment(self, experiment, new_name)
+
+    def delete_experiment(self, experiment: "_track.ExperimentRef") -> None:
+        """Soft-deletes an experiment (lifecycle_stage "deleted")."""
+        _track.delete_experiment(self, experiment)
+
+    def restore_experiment(self, experiment: "_track.ExperimentRef") -> None:
+        """Restores a soft-deleted experiment."""
+        _track.restore_experiment(self, experiment)
+
+    def set_experiment_tag(self, experiment: "_track.ExperimentRef", key: str, value: Any) -> None:
+        """Sets an experiment tag (``str(value)``); ``value=None`` removes it."""
+        _track.set_experiment_tag(self, experiment, key, value)
+
+    def start_run(self, experiment: "_track.ExperimentRef", run_name: Optional[str] = None,
+                  tags: Optional[Dict[str, Any]] = None, parent: Optional["_track.RunRef"] = None, *,
+                  start_time: Optional[int] = None, buffer_points: Optional[int] = None) -> "_track.Run":
+        """Starts a run (status RUNNING) and returns its :class:`~mlops.track.Run`
+        handle, a context manager that ends it FINISHED (FAILED if the block
+        raised).
+
+        ``experiment`` is an :class:`~mlops.track.Experiment`, an int id, or a
+        str: an existing id, else an existing name, else the name of an
+        experiment created now. ``run_name`` defaults to a generated one;
+        ``tags`` are start tags; ``parent`` (a Run, RunInfo or run id) makes a
+        nested run. ``start_time`` (ms) defaults to now, ``buffer_points``
+        (points buffered before an automatic append) to 65536."""
+        return _track.start_run(self, experiment, run_name, tags, parent, start_time, buffer_points)
+
+    def resume_run(self, run_id: "_track.RunRef") -> "_track.Run":
+        """Reopens a run for logging by id, e.g. after its process crashed
+        (NotFoundError for an unknown run). A run that has ended is reopened,
+        but logging to it raises InvalidArgumentError. The handle does not
+        end the run when garbage-collected; as a context manager it does."""
+        return _track.resume_run(self, run_id)
+
+    def get_run(self, run_id: "_track.RunRef") -> "_track.RunInfo":
+        """A run's :class:`~mlops.track.RunInfo`: ``.id .experiment_id
+        .run_name .status`` (a string) ``.start_time .end_time`` (ms; None
+        while running) ``.params .metrics`` (latest value per key) ``.tags``
+        (dicts), ``.latest`` (key → Metric(key, value, step, timestamp)),
+        ``.artifacts`` (ArtifactInfo(name, id, size)). NotFoundError for an
+        unknown run."""
+        return _track.get_run(self, run_id)
+
+    def delete_run(self, run_id: "_track.RunRef") -> None:
+        """Soft-deletes a run (lifecycle_stage "deleted")."""
+        _track.delete_run(self, run_id)
+
+    def restore_run(self, run_id: "_track.RunRef") -> None:
+        """Restores a soft-deleted run."""
+        _track.restore_run(self, run_id)
+
+    def metric_keys(self, run_id: "_track.RunRef") -> List[str]:
+        """The metric keys of a run that have durable points, sorted."""
+        return _track.metric_keys(self, run_id)
+
+    def metric_history(self, run_id: "_track.RunRef", key: str, *, min_step: Optional[int] = None,
+                       max_step: Optional[int] = None, max_points: Optional[int] = None,
+                       as_numpy: Optional[bool] = None) -> "_track.History":
+        """The durable points of one metric key, in step order (ties:
+        timestamp, then log order).
+
+        Returns a list of ``(step, timestamp, value)`` tuples, or — when
+        numpy is importable (``as_numpy=None``, the default) or
+        ``as_numpy=True`` — a tuple ``(steps, timestamps, values)`` of numpy
+        arrays of dtypes int64, int64, float64 (copies owned by Python).
+        ``as_numpy=False`` always gives the list. A key never logged gives an
+        empty result; an unknown run raises NotFoundError.
+
+        ``min_step``/``max_step`` bound the steps (inclusive); ``max_points``
+        downsamples to at most that many points, keeping the first and last
+        point of the range."""
+        return _track.metric_history(self, run_id, key, min_step, max_step, max_points, as_numpy)
+
+    def search_runs(self, experiments: Any, filter: str = "", order_by: Optional[Sequence[str]] = None,
+                    max_results: int = 1000, *, page_token: Optional[str] = None,
+                    include_deleted: bool = False) -> "_track.RunList":
+        """Runs of one or more experiments (Experiment, id or name, or a list of
+        them) matching an MLflow filter (``"metrics.acc > 0.9 and params.lr =
+        '0.01'"``), ordered by ``order_by`` entries (``"metrics.acc DESC"``,
+        ``"attributes.start_time"``). Returns a list of RunInfo with ``.token``,
+        the page token of the next page (None on the last one). A malformed
+        filter or unknown order_by key raises InvalidArgumentError."""
+        return _track.search_runs(self, experiments, filter, order_by, max_results, page_token,
+                                  include_deleted)
+
+    def export_mlflow(self, dest: PathLike, experiments: Any = None) -> None:
+        """Writes experiments (None: all) and their runs, artifacts included,
+        into directory ``dest`` in MLflow's file-store layout (``mlruns``)."""
+        _track.export_mlflow(self, dest, experiments)
+
+    def export_tensorboard(self, run_id: "_track.RunRef", dest: PathLike) -> None:
+        """Writes a run's metrics as a TensorBoard event file into directory ``dest``."""
+        _track.export_tensorboard(self, run_id, dest)
+
+    def export_csv(self, run_id: "_track.RunRef", dest: PathLike) -> None:
+        """Writes a run's metrics as CSV (``key,step,timestamp,value``) into file ``dest``."""
+        _track.export_csv(self, run_id, dest)
 
 
 class Refs:
