@@ -1,0 +1,100 @@
+"""A small training loop that tracks itself with libmlops (the Python twin of train.c).
+
+Trains logistic regression by batch gradient descent on the breast cancer table for
+three learning rates. Each training is a run that logs its params, per-epoch loss and
+validation accuracy, and the trained weights as an artifact; then a search with MLflow's
+filter grammar finds the best run.
+
+    PYTHONPATH=bindings/python LIBMLOPS_LIBRARY=build/libmlops.so \\
+        python3 examples/train.py [CSV [STORE_DIR]]
+
+Pure Python (no numpy needed).
+"""
+import csv
+import math
+import os
+import sys
+import tempfile
+
+import mlops
+
+EPOCHS = 40
+
+
+def load(path):
+    """Rows of standardised features and 0/1 targets (the last column)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    xs = [[float(v) for v in r[:-1]] for r in rows if r]
+    ys = [int(float(r[-1])) for r in rows if r]
+    for c in range(len(xs[0])):
+        col = [x[c] for x in xs]
+        mean = sum(col) / len(col)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in col) / len(col)) or 1.0
+        for x in xs:
+            x[c] = (x[c] - mean) / sd
+    return xs, ys
+
+
+def predict(w, x):
+    z = w[-1] + sum(wi * xi for wi, xi in zip(w, x))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+
+def evaluate(w, xs, ys):
+    loss, right = 0.0, 0
+    for x, y in zip(xs, ys):
+        p = predict(w, x)
+        loss -= math.log(p + 1e-12) if y else math.log(1 - p + 1e-12)
+        right += (p >= 0.5) == (y == 1)
+    return loss / len(xs), right / len(xs)
+
+
+def train(store, experiment, xs, ys, lr, dataset_id):
+    split = len(xs) * 4 // 5
+    with store.start_run(experiment, run_name=f"py-lr-{lr:g}") as run:
+        run.log_params({"lr": f"{lr:g}", "epochs": EPOCHS, "dataset": dataset_id})
+        w = [0.0] * (len(xs[0]) + 1)
+        for epoch in range(EPOCHS):
+            grad = [0.0] * len(w)
+            for x, y in zip(xs[:split], ys[:split]):
+                err = predict(w, x) - y
+                for c, xc in enumerate(x):
+                    grad[c] += err * xc / split
+                grad[-1] += err / split
+            w = [wi - lr * g for wi, g in zip(w, grad)]
+            loss, _ = evaluate(w, xs[:split], ys[:split])
+            val_loss, val_acc = evaluate(w, xs[split:], ys[split:])
+            run.log_metrics({"loss": loss, "val_loss": val_loss, "val_acc": val_acc}, step=epoch)
+        with tempfile.TemporaryDirectory() as tmp:
+            model = os.path.join(tmp, "model.txt")
+            with open(model, "w") as f:
+                f.write("\n".join(repr(v) for v in w) + "\n")
+            run.log_artifact(model, "model.txt")
+    return run.id
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "data", "breast_cancer.csv")
+    store_dir = sys.argv[2] if len(sys.argv) > 2 else "mlops-example-store"
+    xs, ys = load(path)
+    with mlops.Store(store_dir) as store:
+        dataset_id = store.put_file(path)  # the exact bytes we trained on
+        print(f"training data {dataset_id} ({len(xs)} rows, {len(xs[0])} features)")
+        experiment = store.get_or_create_experiment("breast-cancer-logreg-py")
+        for lr in (0.05, 0.3, 1.0):
+            train(store, experiment, xs, ys, lr, dataset_id)
+        best = store.search_runs([experiment.id],
+                                 filter="attributes.status = 'FINISHED' and metrics.val_acc > 0.5",
+                                 order_by=["metrics.val_acc DESC", "metrics.val_loss ASC"],
+                                 max_results=1)
+        if not best:
+            sys.exit("train.py: no finished run found")
+        run = best[0]
+        print(f"best run {run.id} ({run.run_name}): val_acc {run.metrics['val_acc']:.4f} "
+              f"with lr {run.params['lr']}")
+
+
+if __name__ == "__main__":
+    main()
