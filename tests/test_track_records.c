@@ -1,5 +1,6 @@
 /* Tracking records: experiments, runs, params, tags, artifacts, and the
  * bad input each of them refuses. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fault.h"
 #include "mlops/track.h"
 #include "testutil.h"
 #include "track/record.h"
@@ -1146,6 +1148,35 @@ START_TEST(get_or_create_across_processes)
 }
 END_TEST
 
+
+/* A failed automatic append used to return an error for a point that was
+ * in fact kept: a caller retrying it stored the point twice. */
+START_TEST(failed_automatic_append_neither_loses_nor_duplicates)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL);
+    mlops_experiment *e = NULL;
+    ck_assert_int_eq(mlops_experiment_get_or_create(&e, t.s, "exp"), 0);
+    mlops_run_options o = MLOPS_RUN_OPTIONS_INIT;
+    o.buffer_points = 1; /* every point triggers an append */
+    mlops_run *run = NULL;
+    ck_assert_int_eq(mlops_run_start(&run, t.s, e->id, &o), 0);
+    mlops__fault_arm(MLOPS__FAULT_WRITE, 1, EIO);
+    ck_assert_int_eq(mlops_run_log_metric(run, "m", 1.5, 7, 1000), 0);
+    mlops__fault_reset();
+    ck_assert_int_eq(mlops_run_flush(run), 0);
+    mlops_metric_history h;
+    ck_assert_int_eq(mlops_metric_history_get(&h, t.s, mlops_run_id(run), "m", NULL), 0);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert(h.values[0] == 1.5 && h.steps[0] == 7);
+    mlops_metric_history_free(&h);
+    mlops_run_free(run);
+    mlops_experiment_free(e);
+    tu_verify_clean(t.s);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 static Suite *track_records_suite(void)
 {
     Suite *s = suite_create("track_records");
@@ -1156,6 +1187,7 @@ static Suite *track_records_suite(void)
     tcase_add_loop_test(tc, run_lifecycle, 0, TU_KINDS);
     tcase_add_loop_test(tc, run_bad_input, 0, TU_KINDS);
     tcase_add_test(tc, run_resume_after_crash);
+    tcase_add_test(tc, failed_automatic_append_neither_loses_nor_duplicates);
     tcase_add_loop_test(tc, artifacts_file_and_directory, 0, TU_KINDS);
     tcase_add_loop_test(tc, get_or_create_races_to_one_id, 0, TU_KINDS);
     tcase_add_test(tc, validation_rules);

@@ -159,8 +159,10 @@ MLOPS_API const char *mlops_run_id(const mlops_run *run);
 MLOPS_API int mlops_run_log_param(mlops_run *run, const char *key, const char *value);
 /* Sets a tag (value NULL removes it). Written at once. */
 MLOPS_API int mlops_run_set_tag(mlops_run *run, const char *key, const char *value);
-/* Buffers one metric point. timestamp_ms < 0 means "now"; other negative
- * values are not accepted: use -1 for now. */
+/* Buffers one metric point. timestamp_ms -1 means "now"; other negative
+ * values are MLOPS_EINVALID. When the buffer is full its points are
+ * appended to the log; if that fails they stay buffered (never lost, never
+ * duplicated) and mlops_run_flush reports a failure that persists. */
 MLOPS_API int mlops_run_log_metric(mlops_run *run, const char *key, double value, int64_t step,
                                    int64_t timestamp_ms);
 /* Buffers n points of one key. timestamps may be NULL (now, for all). */

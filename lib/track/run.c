@@ -255,11 +255,13 @@ int mlops_run_end(mlops_run *run, int status)
     if (was_ended)
         return mlops__error_set(MLOPS_EINVALID, "run %s has ended: it cannot end again", run->run_id);
     int rc = mlops_run_flush(run);
+    int ended_elsewhere = 0;
     if (rc == 0) {
         end_edit e = { status, mlops__track_now_ms() };
         rc = mlops__run_record_update(run->store, run->run_id, set_end, &e);
+        ended_elsewhere = rc == MLOPS_EINVALID; /* another handle ended it */
     }
-    if (rc < 0 && rc != MLOPS_EINVALID) { /* EINVALID: another handle ended it */
+    if (rc < 0 && !ended_elsewhere) { /* a failed flush always reopens */
         pthread_mutex_lock(&run->lock);
         run->ended = 0;
         pthread_mutex_unlock(&run->lock);
@@ -271,8 +273,10 @@ void mlops_run_free(mlops_run *run)
 {
     if (!run)
         return;
-    if (!run->ended)
-        (void)mlops_run_flush(run); /* documented: errors are lost */
+    /* Points still buffered (even on an ended handle whose final flush
+     * failed) get one more try; errors are lost, as documented. */
+    if (!run->ended || run->buffered || run->latest_dirty)
+        (void)mlops_run_flush(run);
     mlops__run_buffers_dispose(run);
     pthread_mutex_destroy(&run->lock);
     mlops__free(run);

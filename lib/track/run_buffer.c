@@ -126,6 +126,18 @@ static int check_open(const mlops_run *run)
 
 /* ---- logging ----------------------------------------------------------- */
 
+/*
+ * The automatic append once the buffer is full. Its failure is not the
+ * logging call's: the points are buffered and stay so (nothing is lost),
+ * the next append retries them, and mlops_run_flush reports a failure that
+ * persists. Returning an error here would invite the caller to log the
+ * same point again, which would then be stored twice.
+ */
+static void append_quietly(mlops_run *run)
+{
+    (void)mlops__run_append_buffered(run);
+}
+
 int mlops_run_log_metric(mlops_run *run, const char *key, double value, int64_t step, int64_t timestamp_ms)
 {
     mlops__key_buffer *kb = NULL;
@@ -148,7 +160,7 @@ int mlops_run_log_metric(mlops_run *run, const char *key, double value, int64_t 
         kb->timestamps[kb->n] = timestamp_ms;
         kb->n++;
         if (++run->buffered >= threshold(run))
-            rc = mlops__run_append_buffered(run);
+            append_quietly(run);
     }
     pthread_mutex_unlock(&run->lock);
     return rc;
@@ -188,7 +200,7 @@ int mlops_run_log_metric_batch(mlops_run *run, const char *key, const double *va
         kb->n += n;
         run->buffered += n;
         if (run->buffered >= threshold(run))
-            rc = mlops__run_append_buffered(run);
+            append_quietly(run);
     }
     pthread_mutex_unlock(&run->lock);
     return rc;
