@@ -46,30 +46,17 @@ static int valid_id(const char *id)
 
 static int read_record(mlops_experiment **out, mlops_oid *cur, mlops_store *s, const char *id)
 {
-    char ref[80];
+    char ref[80], what[64];
     if (!valid_id(id))
         return mlops__error_set(MLOPS_ENOTFOUND, "experiment '%.40s' not found", id);
     record_ref(ref, id);
-    mlops_oid oid;
-    int rc = mlops_ref_get(&oid, s, ref);
-    if (rc == MLOPS_ENOTFOUND)
-        return mlops__error_set(rc, "experiment '%s' not found", id);
-    if (rc < 0)
-        return rc;
-    char *type = NULL;
+    snprintf(what, sizeof what, "experiment %s", id);
     void *body = NULL;
     size_t len = 0;
-    rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &oid);
-    if (rc == MLOPS_EINVALID) /* the ref names an object that is no record at all */
-        rc = mlops__error_set(MLOPS_ECORRUPT, "experiment %s: record is not a structured object", id);
-    if (rc == 0 && strcmp(type, EXP_TYPE) != 0)
-        rc = mlops__error_set(MLOPS_ECORRUPT, "experiment %s: record has type '%s'", id, type);
+    int rc = mlops__record_load(&body, &len, cur, s, ref, EXP_TYPE, what);
     if (rc == 0)
         rc = mlops__experiment_decode(out, body, len);
-    mlops_free(type);
     mlops_free(body);
-    if (rc == 0 && cur)
-        *cur = oid;
     return rc;
 }
 

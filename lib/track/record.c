@@ -540,3 +540,27 @@ void mlops__kv_free(mlops_kv *arr, size_t n)
     }
     mlops__free(arr);
 }
+
+int mlops__record_load(void **out_body, size_t *out_len, mlops_oid *out_ref, mlops_store *s, const char *ref,
+                       const char *type, const char *what)
+{
+    mlops_oid oid;
+    int rc = mlops_ref_get(&oid, s, ref);
+    if (rc == MLOPS_ENOTFOUND)
+        return mlops__error_set(rc, "%s not found", what);
+    if (rc < 0)
+        return rc;
+    char *got = NULL;
+    rc = mlops_object_get_structured(&got, NULL, NULL, out_body, out_len, s, &oid);
+    if (rc == MLOPS_EINVALID) /* the ref names an object that is no record at all */
+        rc = mlops__error_set(MLOPS_ECORRUPT, "%s: record is not a structured object", what);
+    if (rc == 0 && strcmp(got, type) != 0) {
+        rc = mlops__error_set(MLOPS_ECORRUPT, "%s: record has type '%s'", what, got);
+        mlops_free(*out_body);
+        *out_body = NULL;
+    }
+    mlops_free(got);
+    if (rc == 0 && out_ref)
+        *out_ref = oid;
+    return rc;
+}

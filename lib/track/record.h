@@ -27,6 +27,14 @@ int mlops__experiment_encode(mlops__buf *out, const mlops_experiment *e);
 /* Free with mlops_experiment_free; errors as for runs. */
 int mlops__experiment_decode(mlops_experiment **out, const void *data, size_t len);
 
+/* Reads the record a ref names: the body of a structured object of the
+ * given type. what names it in messages ("run 3f…", "experiment 2").
+ * ENOTFOUND if the ref is missing, ECORRUPT if it names anything else.
+ * *out_body is released with mlops_free; *out_ref (may be NULL) gets the
+ * ref's value for a later compare-and-swap. */
+int mlops__record_load(void **out_body, size_t *out_len, mlops_oid *out_ref, mlops_store *s, const char *ref,
+                       const char *type, const char *what);
+
 /* Sorted key/value arrays: sets (or, value NULL, removes) key. */
 int mlops__kv_set(mlops_kv **arr, size_t *n, const char *key, const char *value);
 /* The entry for key, or NULL. */

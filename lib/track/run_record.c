@@ -18,29 +18,16 @@ static void ref_name(char out[64], const char *run_id)
 
 int mlops__run_record_read(mlops_run_info **out, mlops_oid *out_ref, mlops_store *s, const char *run_id)
 {
-    char name[64];
+    char name[64], what[48];
     MLOPS__TRY(mlops__track_check_run_id(run_id));
     ref_name(name, run_id);
-    mlops_oid id;
-    int rc = mlops_ref_get(&id, s, name);
-    if (rc == MLOPS_ENOTFOUND)
-        return mlops__error_set(rc, "run %s not found", run_id);
-    if (rc < 0)
-        return rc;
-    char *type = NULL;
+    snprintf(what, sizeof what, "run %s", run_id);
     void *body = NULL;
     size_t len = 0;
-    rc = mlops_object_get_structured(&type, NULL, NULL, &body, &len, s, &id);
-    if (rc == MLOPS_EINVALID) /* the ref names an object that is no record at all */
-        rc = mlops__error_set(MLOPS_ECORRUPT, "run %s: record is not a structured object", run_id);
-    if (rc == 0 && strcmp(type, RUN_TYPE) != 0)
-        rc = mlops__error_set(MLOPS_ECORRUPT, "run %s: record has type '%s'", run_id, type);
+    int rc = mlops__record_load(&body, &len, out_ref, s, name, RUN_TYPE, what);
     if (rc == 0)
         rc = mlops__run_info_decode(out, body, len);
-    mlops_free(type);
     mlops_free(body);
-    if (rc == 0 && out_ref)
-        *out_ref = id;
     return rc;
 }
 
