@@ -251,42 +251,6 @@ int mlops_experiment_get_or_create(mlops_experiment **out, mlops_store *s, const
     return mlops__error_set(MLOPS_ECONFLICT, "experiment '%.100s': creation keeps conflicting", name);
 }
 
-/* The walk only gathers ids: records are read after it, so a damaged one
- * reports its own error rather than the walk's "stopped by the callback". */
-typedef struct id_list {
-    char **ids;
-    size_t n, cap;
-    int oom;
-} id_list;
-
-static int collect_id(const char *name, const mlops_oid *oid, void *payload)
-{
-    id_list *l = payload;
-    (void)oid;
-    const char *id = name + strlen("track/experiments/");
-    if (!valid_id(id))
-        return 0; /* the counter */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **p = mlops__realloc(l->ids, cap * sizeof *p);
-        if (!p)
-            return l->oom = 1;
-        l->ids = p;
-        l->cap = cap;
-    }
-    if (!(l->ids[l->n] = mlops__strdup(id)))
-        return l->oom = 1;
-    l->n++;
-    return 0;
-}
-
-static void ids_free(id_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        mlops__free(l->ids[i]);
-    mlops__free(l->ids);
-}
-
 static int by_numeric_id(const void *a, const void *b)
 {
     const mlops_experiment *x = *(mlops_experiment *const *)a, *y = *(mlops_experiment *const *)b;
@@ -298,17 +262,19 @@ int mlops_experiment_list(mlops_experiment ***out, size_t *count, mlops_store *s
 {
     if (!out || !count || !s)
         return mlops__error_set(MLOPS_EINVALID, "experiment_list: NULL argument");
-    id_list ids = { NULL, 0, 0, 0 };
-    int rc = mlops_ref_foreach(s, "track/experiments/", collect_id, &ids);
-    if (ids.oom)
-        rc = mlops__error_oom();
+    /* The walk only gathers ids (the counter ref is not one); records are
+     * read after it, so a damaged one reports its own error rather than
+     * the walk's "stopped by the callback". */
+    char **ids = NULL;
+    size_t nids = 0;
+    int rc = mlops__track_ref_ids(&ids, &nids, s, "track/experiments/", valid_id);
     mlops_experiment **items = NULL;
     size_t n = 0;
-    if (rc == 0 && ids.n && !(items = mlops__calloc(ids.n, sizeof *items)))
+    if (rc == 0 && nids && !(items = mlops__calloc(nids, sizeof *items)))
         rc = mlops__error_oom();
-    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+    for (size_t i = 0; rc == 0 && i < nids; i++) {
         mlops_experiment *e = NULL;
-        rc = read_record(&e, NULL, s, ids.ids[i]);
+        rc = read_record(&e, NULL, s, ids[i]);
         if (rc == MLOPS_ENOTFOUND) { /* withdrawn since the walk */
             rc = 0;
             continue;
@@ -318,7 +284,7 @@ int mlops_experiment_list(mlops_experiment ***out, size_t *count, mlops_store *s
         else if (rc == 0)
             items[n++] = e;
     }
-    ids_free(&ids);
+    mlops_string_list_free(ids, nids);
     if (rc < 0) {
         mlops_experiment_list_free(items, n);
         return rc;

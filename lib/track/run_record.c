@@ -76,43 +76,41 @@ int mlops__run_record_update(mlops_store *s, const char *run_id, mlops__run_edit
 }
 
 typedef struct id_list {
+    const char *prefix;
+    int (*accept)(const char *id);
     char **ids;
     size_t n, cap;
-    int rc;
+    int oom;
 } id_list;
 
-static int collect_id(const char *name, const mlops_oid *id, void *payload)
+static int collect_id(const char *name, const mlops_oid *oid, void *payload)
 {
     id_list *l = payload;
-    (void)id;
-    const char *rid = name + strlen("track/runs/");
-    size_t n = strlen(rid);
-    if (n != MLOPS_RUN_ID_HEXSZ || strspn(rid, "0123456789abcdef") != n)
-        return 0; /* not a run's ref: someone else's name under the prefix */
+    (void)oid;
+    const char *id = name + strlen(l->prefix);
+    if (!l->accept(id))
+        return 0; /* someone else's name under the prefix */
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         char **p = mlops__realloc(l->ids, cap * sizeof *p);
-        if (!p) {
-            l->rc = mlops__error_oom();
-            return 1;
-        }
+        if (!p)
+            return l->oom = 1;
         l->ids = p;
         l->cap = cap;
     }
-    if (!(l->ids[l->n] = mlops__strdup(rid))) {
-        l->rc = mlops__error_oom();
-        return 1;
-    }
+    if (!(l->ids[l->n] = mlops__strdup(id)))
+        return l->oom = 1;
     l->n++;
     return 0;
 }
 
-int mlops__run_ids(char ***out, size_t *count, mlops_store *s)
+int mlops__track_ref_ids(char ***out, size_t *count, mlops_store *s, const char *prefix,
+                         int (*accept)(const char *id))
 {
-    id_list l = { NULL, 0, 0, 0 };
-    int rc = mlops_ref_foreach(s, "track/runs/", collect_id, &l);
-    if (l.rc)
-        rc = mlops__error_oom(); /* again: the walk's EUSER message replaced it */
+    id_list l = { prefix, accept, NULL, 0, 0, 0 };
+    int rc = mlops_ref_foreach(s, prefix, collect_id, &l);
+    if (l.oom)
+        rc = mlops__error_oom(); /* the walk's EUSER message would hide it */
     if (rc < 0) {
         mlops_string_list_free(l.ids, l.n);
         return rc;
@@ -120,4 +118,15 @@ int mlops__run_ids(char ***out, size_t *count, mlops_store *s)
     *out = l.ids;
     *count = l.n;
     return 0;
+}
+
+static int is_run_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n == MLOPS_RUN_ID_HEXSZ && strspn(id, "0123456789abcdef") == n;
+}
+
+int mlops__run_ids(char ***out, size_t *count, mlops_store *s)
+{
+    return mlops__track_ref_ids(out, count, s, "track/runs/", is_run_id);
 }

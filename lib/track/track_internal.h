@@ -66,6 +66,10 @@ int mlops__run_record_write(mlops_store *s, const mlops_run_info *info, const ml
  * a negative code aborts (the code is returned), 1 means "no change". */
 typedef int (*mlops__run_edit_fn)(mlops_run_info *info, void *payload);
 int mlops__run_record_update(mlops_store *s, const char *run_id, mlops__run_edit_fn edit, void *payload);
+/* The suffixes of the ref names under prefix that accept() takes, sorted;
+ * free with mlops_string_list_free. */
+int mlops__track_ref_ids(char ***out, size_t *count, mlops_store *s, const char *prefix,
+                         int (*accept)(const char *id));
 /* Lists every run id (sorted); free with mlops_string_list_free. */
 int mlops__run_ids(char ***out, size_t *count, mlops_store *s);
 
