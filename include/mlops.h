@@ -8,5 +8,6 @@
 #include "mlops/common.h"
 #include "mlops/store.h"
 #include "mlops/track.h"
+#include "mlops/data.h"
 
 #endif /* MLOPS_H */

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int mlops__placeholder_diff;
