@@ -50,10 +50,10 @@ int mlops__structured_parse(mlops__structured *out, const void *data, size_t len
     return 0;
 }
 
-int mlops_object_put_structured(mlops_oid *out, mlops_store *s, const char *type, const mlops_oid *links,
-                                size_t nlinks, const void *body, size_t body_len)
+int mlops__structured_encode(mlops__buf *out, const char *type, const mlops_oid *links, size_t nlinks,
+                            const void *body, size_t body_len)
 {
-    if (!out || !s || !type || (!links && nlinks) || (!body && body_len))
+    if (!out || !type || (!links && nlinks) || (!body && body_len))
         return mlops__error_set(MLOPS_EINVALID, "put_structured: NULL argument");
     size_t tlen = strlen(type);
     if (!type_is_valid(type, tlen))
@@ -66,16 +66,24 @@ int mlops_object_put_structured(mlops_oid *out, mlops_store *s, const char *type
     fixed[9] = (unsigned char)tlen;
     fixed[10] = fixed[11] = 0;
     mlops__put_le32(fixed + 12, (uint32_t)nlinks);
+    MLOPS__TRY(mlops__buf_grow(out, sizeof fixed + tlen + nlinks * MLOPS_OID_RAWSZ + body_len));
+    mlops__buf_put(out, fixed, sizeof fixed);
+    mlops__buf_put(out, type, tlen);
+    for (size_t i = 0; i < nlinks; i++)
+        mlops__buf_put(out, links[i].id, MLOPS_OID_RAWSZ);
+    mlops__buf_put(out, body, body_len);
+    return 0;
+}
+
+int mlops_object_put_structured(mlops_oid *out, mlops_store *s, const char *type, const mlops_oid *links,
+                                size_t nlinks, const void *body, size_t body_len)
+{
+    if (!out || !s)
+        return mlops__error_set(MLOPS_EINVALID, "put_structured: NULL argument");
     mlops__buf b = MLOPS__BUF_INIT;
-    int rc = mlops__buf_grow(&b, sizeof fixed + tlen + nlinks * MLOPS_OID_RAWSZ + body_len);
-    if (rc == 0) {
-        mlops__buf_put(&b, fixed, sizeof fixed);
-        mlops__buf_put(&b, type, tlen);
-        for (size_t i = 0; i < nlinks; i++)
-            mlops__buf_put(&b, links[i].id, MLOPS_OID_RAWSZ);
-        mlops__buf_put(&b, body, body_len);
+    int rc = mlops__structured_encode(&b, type, links, nlinks, body, body_len);
+    if (rc == 0)
         rc = mlops_object_put(out, s, b.ptr, b.len);
-    }
     mlops__buf_dispose(&b);
     return rc;
 }

@@ -13,6 +13,7 @@
 #define MLOPS_LIB_STORE_STRUCTURED_H
 
 #include "mlops/store.h"
+#include "common/buf.h"
 
 #define MLOPS__STRUCT_FIXED 16
 
@@ -30,5 +31,11 @@ typedef struct mlops__structured {
     size_t body_len;
 } mlops__structured;
 int mlops__structured_parse(mlops__structured *out, const void *data, size_t len);
+
+/* Appends the logical bytes of a structured object to out (what
+ * mlops_object_put_structured stores; hashing them gives its id without
+ * storing anything). MLOPS_EINVALID, MLOPS_ENOMEM. */
+int mlops__structured_encode(mlops__buf *out, const char *type, const mlops_oid *links, size_t nlinks,
+                            const void *body, size_t body_len);
 
 #endif
