@@ -3,8 +3,8 @@
  *
  * Caveats (read first):
  *  - An object id is the SHA-256 of the object's logical bytes: the id of a
- *    stored file equals `sha256sum file`. How the bytes are kept (raw, zlib)
- *    is the store's business.
+ *    stored file equals `sha256sum file`. How the bytes are kept (raw, zlib,
+ *    content-defined chunks) is the store's business.
  *  - Every read verifies the hash. In-memory and to-file reads fail with
  *    MLOPS_ECORRUPT and deliver nothing. A streaming reader can only confirm
  *    the bytes at the end: its last read (the one that reaches the end)
@@ -117,10 +117,63 @@ MLOPS_API int mlops_store_sync(mlops_store *store);
 
 /* Stores len bytes and returns their id. Idempotent. */
 MLOPS_API int mlops_object_put(mlops_oid *out, mlops_store *store, const void *data, size_t len);
-/* Stores the content of a regular file in constant memory.
- * Errors: MLOPS_ENOTFOUND (no such file), MLOPS_EINVALID (not a regular
+/* Stores the content of a regular file in constant memory, as one object
+ * (never chunked; see mlops_object_put_file_ext).
+ * Errors: MLOPS_ECONFLICT (the file changed while it was being read), MLOPS_ENOTFOUND (no such file), MLOPS_EINVALID (not a regular
  * file), MLOPS_EIO. */
 MLOPS_API int mlops_object_put_file(mlops_oid *out, mlops_store *store, const char *path);
+
+/*
+ * Chunking: a large file may be kept as content-defined chunks, each an
+ * ordinary object, plus a small index stored under the whole file's id (the
+ * id is still `sha256sum file`). A new version of a large file that changed
+ * in one place then stores only the chunks that changed. Reads are
+ * transparent. Chunk boundaries depend only on the bytes and on
+ * chunk_min/avg/max (docs/FORMAT.md), so equal options deduplicate.
+ */
+typedef enum mlops_chunking {
+    MLOPS_CHUNKING_NEVER = 0,  /* one object, as mlops_object_put_file */
+    MLOPS_CHUNKING_AUTO = 1,   /* default: files of at least chunk_threshold bytes */
+    MLOPS_CHUNKING_ALWAYS = 2  /* every file, even an empty one */
+} mlops_chunking;
+
+#define MLOPS_PUT_OPTIONS_VERSION 1
+typedef struct mlops_put_options {
+    unsigned int version;     /* MLOPS_PUT_OPTIONS_VERSION */
+    mlops_chunking chunking;  /* default MLOPS_CHUNKING_AUTO */
+    uint64_t chunk_threshold; /* AUTO chunks files of this size on; default 8 MiB */
+    uint32_t chunk_min;       /* smallest chunk but the last; >= 64 KiB; default 256 KiB */
+    uint32_t chunk_avg;       /* target average, a power of two; default 1 MiB */
+    uint32_t chunk_max;       /* largest chunk; <= 64 MiB; default 4 MiB */
+} mlops_put_options;
+/* Chunk sizes must satisfy 64 KiB <= min < avg < max <= 64 MiB. */
+
+#define MLOPS_PUT_OPTIONS_INIT \
+    { MLOPS_PUT_OPTIONS_VERSION, MLOPS_CHUNKING_AUTO, (uint64_t)8 << 20, (uint32_t)256 << 10, \
+      (uint32_t)1 << 20, (uint32_t)4 << 20 }
+
+/* Fills opts with the defaults of the given version (MLOPS_EINVALID for
+ * an unknown version). */
+MLOPS_API int mlops_put_options_init(mlops_put_options *opts, unsigned int version);
+
+/* What a put did. */
+typedef struct mlops_put_stats {
+    uint64_t size;       /* logical bytes of the file */
+    uint64_t stored;     /* bytes this put added to the store: the logical
+                            size of the objects it created (new chunks and
+                            the index, or the whole object); 0 when all
+                            existed already */
+    uint64_t chunks;     /* chunks of the file; 0 when not chunked */
+    uint64_t chunks_new; /* chunks that were not in the store yet */
+} mlops_put_stats;
+
+/* Like mlops_object_put_file, with options (chunking; opts NULL for the
+ * defaults) and statistics (stats may be NULL).
+ * Errors: those of mlops_object_put_file, MLOPS_EINVALID (bad options),
+ * MLOPS_ECONFLICT (the file changed while it was being read; nothing is
+ * stored under an id). */
+MLOPS_API int mlops_object_put_file_ext(mlops_oid *out, mlops_put_stats *stats, mlops_store *store,
+                                        const char *path, const mlops_put_options *opts);
 /* Reads an object into a new buffer (release with mlops_free); a NUL byte
  * follows the data (not counted in *out_len) for convenience.
  * Errors: MLOPS_ENOTFOUND, MLOPS_ECORRUPT. */

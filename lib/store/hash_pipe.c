@@ -1,35 +1,56 @@
 /*
- * Pipelined put of a large file. Hashing (about 1.6 GB/s with SHA
- * instructions) and writing into the page cache cost about the same CPU
- * time, and on one thread they add up; on two they overlap. The reading
- * thread fills a ring of blocks and writes each to the backend, while the
- * hashing thread hashes the same blocks (both only read them); a block is
- * refilled only once hashed. Bounded memory: NBLOCKS blocks.
+ * Pipelined reading of a large file. Hashing (about 2 GB/s with SHA
+ * instructions) and storing cost about the same CPU time, and on one thread
+ * they add up; on two they overlap. The calling thread fills a ring of
+ * blocks and hands each to its consumer (the writer, or the chunker), while
+ * the hashing thread hashes the same blocks (both only read them); a block
+ * is refilled only once hashed. Bounded memory: NBLOCKS blocks.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "common/fs.h"
 #include "common/sha256.h"
 #include "hash_pipe.h"
-#include "object_io.h"
 
 #define NBLOCKS 4
 #define BLOCK ((size_t)1 << 20)
+/* Files from this size on hash on a second thread; below it, starting a
+ * thread costs more than it saves. */
+#define THREAD_MIN ((uint64_t)16 << 20)
 
 typedef struct pipe_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    char *block[NBLOCKS];
+    unsigned char *block[NBLOCKS];
     size_t len[NBLOCKS];
+    size_t bsize;       /* bytes per block */
     uint64_t submitted; /* blocks handed to the hasher */
     uint64_t hashed;    /* blocks the hasher is done with */
     int closing;        /* no more blocks will come */
     int rc;             /* the hasher's failure */
     mlops__sha256 sha;
 } pipe_state;
+
+int mlops__pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *out_n, const char *path)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return mlops__error_errno(errno, "cannot read '%s'", path);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *out_n = got;
+    return 0;
+}
 
 static void *hash_main(void *arg)
 {
@@ -53,7 +74,7 @@ static void *hash_main(void *arg)
     return NULL;
 }
 
-/* Waits until block i (of submission number k) may be refilled. */
+/* Waits until the next block of the ring may be refilled. */
 static void wait_for_slot(pipe_state *p)
 {
     pthread_mutex_lock(&p->mu);
@@ -80,28 +101,34 @@ static void close_and_join(pipe_state *p, pthread_t th)
     pthread_join(th, NULL);
 }
 
-/* The reading and writing side; returns the first failure. */
-static int feed(pipe_state *p, mlops_object_writer *w, int fd, const char *path)
+/* The reading side; with threaded == 0 it also hashes, block by block. */
+static int feed(pipe_state *p, int threaded, uint64_t *done, int fd, const char *path, mlops__block_fn fn,
+                void *arg)
 {
     for (;;) {
-        wait_for_slot(p);
-        char *buf = p->block[p->submitted % NBLOCKS];
+        if (threaded)
+            wait_for_slot(p);
+        unsigned char *buf = p->block[threaded ? p->submitted % NBLOCKS : 0];
         size_t n = 0;
-        int e = mlops__fs_read_full(fd, buf, BLOCK, &n);
-        if (e < 0)
-            return mlops__error_errno(-e, "cannot read '%s'", path);
+        MLOPS__TRY(mlops__pread_full(fd, buf, p->bsize, *done, &n, path));
         if (n == 0)
             return 0;
-        submit(p, n);
-        MLOPS__TRY(mlops_object_writer_write(w, buf, n));
+        *done += n;
+        if (threaded)
+            submit(p, n);
+        else
+            MLOPS__TRY(mlops__sha256_update(&p->sha, buf, n));
+        MLOPS__TRY(fn(arg, buf, n));
     }
 }
 
-static int state_init(pipe_state *p)
+/* Returns 1 when the synchronisation objects exist (to be destroyed). */
+static int state_init(pipe_state *p, int nblocks, size_t bsize)
 {
     memset(p, 0, sizeof *p);
-    for (int i = 0; i < NBLOCKS; i++)
-        if (!(p->block[i] = mlops__malloc(BLOCK)))
+    p->bsize = bsize;
+    for (int i = 0; i < nblocks; i++)
+        if (!(p->block[i] = mlops__malloc(bsize)))
             return mlops__error_oom();
     MLOPS__TRY(mlops__sha256_init(&p->sha));
     if (pthread_mutex_init(&p->mu, NULL) != 0)
@@ -110,7 +137,7 @@ static int state_init(pipe_state *p)
         pthread_mutex_destroy(&p->mu);
         return mlops__error_set(MLOPS_ERROR, "cannot create a condition variable");
     }
-    return 1; /* synchronisation objects exist */
+    return 1;
 }
 
 static void state_dispose(pipe_state *p, int sync_ready)
@@ -124,38 +151,28 @@ static void state_dispose(pipe_state *p, int sync_ready)
     mlops__sha256_dispose(&p->sha);
 }
 
-int mlops__put_fd_pipelined(mlops_oid *out, mlops_object_writer *w, int fd, const char *path)
+int mlops__hash_pipe_run(mlops_oid *out_id, uint64_t *out_read, int fd, uint64_t size, const char *path,
+                         mlops__block_fn fn, void *arg)
 {
     pipe_state p;
-    int ready = state_init(&p);
+    int want_thread = size >= THREAD_MIN;
+    /* A small file needs no full block (size + 1: one read finds the end). */
+    size_t bsize = size < BLOCK ? (size_t)size + 1 : BLOCK;
+    int ready = state_init(&p, want_thread ? NBLOCKS : 1, bsize);
     int rc = ready < 0 ? ready : 0;
     pthread_t th;
     int threaded = 0;
-    if (rc == 0)
+    if (rc == 0 && want_thread)
         threaded = pthread_create(&th, NULL, hash_main, &p) == 0;
-    if (rc == 0 && threaded) {
-        rc = feed(&p, w, fd, path);
+    *out_read = 0;
+    if (rc == 0)
+        rc = feed(&p, threaded, out_read, fd, path, fn, arg);
+    if (threaded) {
         close_and_join(&p, th);
         rc = rc < 0 ? rc : p.rc;
-    } else if (rc == 0) {
-        /* No thread to be had: hash inline, block by block. */
-        for (;;) {
-            size_t n = 0;
-            int e = mlops__fs_read_full(fd, p.block[0], BLOCK, &n);
-            if (e < 0) {
-                rc = mlops__error_errno(-e, "cannot read '%s'", path);
-                break;
-            }
-            if (n == 0 || (rc = mlops__sha256_update(&p.sha, p.block[0], n)) < 0 ||
-                (rc = mlops_object_writer_write(w, p.block[0], n)) < 0)
-                break;
-        }
     }
-    mlops_oid id;
     if (rc == 0)
-        rc = mlops__sha256_final(&p.sha, id.id);
-    if (rc == 0)
-        rc = mlops__writer_finish_as(out, w, &id);
+        rc = mlops__sha256_final(&p.sha, out_id->id);
     state_dispose(&p, ready > 0);
     return rc;
 }

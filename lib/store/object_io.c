@@ -9,14 +9,10 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/fs.h"
-#include "hash_pipe.h"
 #include "object_codec.h"
 #include "object_io.h"
 
 #define IO_BLOCK ((size_t)1 << 20)
-/* Files from this size on hash on a second thread (hash_pipe.c); below
- * it, starting a thread costs more than it saves. */
-#define PIPELINE_MIN ((uint64_t)16 << 20)
 
 int mlops_object_put(mlops_oid *out, mlops_store *s, const void *data, size_t len)
 {
@@ -28,78 +24,6 @@ int mlops_object_put(mlops_oid *out, mlops_store *s, const void *data, size_t le
     if (rc == 0)
         rc = mlops_object_writer_finish(out, w);
     mlops_object_writer_free(w);
-    return rc;
-}
-
-static int open_source(int *out_fd, struct stat *st, const char *path)
-{
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type
-     * check below refuses it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return mlops__error_errno(errno, "cannot open '%s'", path);
-    if (fstat(fd, st) < 0) {
-        int e = errno;
-        close(fd);
-        return mlops__error_errno(e, "cannot stat '%s'", path);
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        return mlops__error_set(MLOPS_EINVALID, "'%s' is not a regular file", path);
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-#ifdef POSIX_FADV_SEQUENTIAL
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    *out_fd = fd;
-    return 0;
-}
-
-static int copy_fd_to_writer(mlops_object_writer *w, int fd, const char *path)
-{
-    char *buf = mlops__malloc(IO_BLOCK);
-    if (!buf)
-        return mlops__error_oom();
-    int rc = 0;
-    for (;;) {
-        size_t n = 0;
-        int e = mlops__fs_read_full(fd, buf, IO_BLOCK, &n);
-        if (e < 0) {
-            rc = mlops__error_errno(-e, "cannot read '%s'", path);
-            break;
-        }
-        if (n == 0)
-            break;
-        if ((rc = mlops_object_writer_write(w, buf, n)) < 0)
-            break;
-    }
-    mlops__free(buf);
-    return rc;
-}
-
-int mlops_object_put_file(mlops_oid *out, mlops_store *s, const char *path)
-{
-    if (!out || !s || !path)
-        return mlops__error_set(MLOPS_EINVALID, "object_put_file: NULL argument");
-    MLOPS__TRY(mlops__store_check_writable(s));
-    int fd = -1;
-    struct stat st;
-    MLOPS__TRY(open_source(&fd, &st, path));
-    mlops_object_writer *w = NULL;
-    int rc;
-    if ((uint64_t)st.st_size >= PIPELINE_MIN) {
-        rc = mlops__writer_open_unhashed(&w, s, (uint64_t)st.st_size);
-        if (rc == 0)
-            rc = mlops__put_fd_pipelined(out, w, fd, path);
-    } else {
-        rc = mlops__writer_open(&w, s, (uint64_t)st.st_size);
-        if (rc == 0)
-            rc = copy_fd_to_writer(w, fd, path);
-        if (rc == 0)
-            rc = mlops_object_writer_finish(out, w);
-    }
-    mlops_object_writer_free(w);
-    close(fd);
     return rc;
 }
 
