@@ -1,0 +1,44 @@
+/*
+ * Internal: the stat cache, one per working directory, kept in the store
+ * (docs/FORMAT.md, "Stat caches"). It remembers, for every file of the
+ * last snapshot or status of a directory, the stat fields and the content
+ * id, so that an unchanged file is not read again.
+ *
+ * It is only a hint: a missing, damaged or foreign cache reads as empty,
+ * and a cached id is used only when all five stat fields match and the
+ * file's mtime is safely older than the moment the cache was taken (the
+ * racy rule below).
+ */
+#ifndef MLOPS_LIB_DATA_STATCACHE_H
+#define MLOPS_LIB_DATA_STATCACHE_H
+
+#include <sys/stat.h>
+#include "data_internal.h"
+
+/*
+ * Racy rule: an entry is trusted only if its mtime is older than the
+ * cache's taken time minus this margin. A file written in the same clock
+ * tick as (or just before) the scan could be written again without its
+ * mtime moving; 2 s covers coarse kernel timestamps (a jiffy behind
+ * CLOCK_REALTIME), FAT's 2 s mtime granularity and small NFS clock skew
+ * between the client and the server that stamps the file.
+ */
+#define MLOPS__STATCACHE_RACY_NS 2000000000LL
+
+typedef struct mlops__statcache mlops__statcache;
+/* The cache of working directory root (any path; resolved with realpath). Never fails for a missing or damaged cache (empty cache); ENOMEM. */
+int mlops__statcache_load(mlops__statcache **out, mlops_store *store, const char *root);
+/* Lookups in tree order: 1 and *out set when the cache vouches for the file, 0 otherwise. */
+int mlops__statcache_lookup(mlops__statcache *c, const char *relpath, const mlops__stat_key *key, mlops_oid *out);
+void mlops__statcache_free(mlops__statcache *c);
+typedef struct mlops__statcache_writer mlops__statcache_writer;
+int mlops__statcache_writer_new(mlops__statcache_writer **out, mlops_store *store, const char *root, int64_t taken_ns);
+/* Adds in tree order. */
+int mlops__statcache_writer_add(mlops__statcache_writer *w, const char *relpath, const mlops__stat_key *key, const mlops_oid *id);
+/* Stores the cache and points the directory's ref at it (last writer wins). */
+int mlops__statcache_writer_commit(mlops__statcache_writer *w);
+void mlops__statcache_writer_free(mlops__statcache_writer *w);
+void mlops__stat_key_from(mlops__stat_key *out, const struct stat *st);
+int64_t mlops__statcache_now_ns(void);
+
+#endif
