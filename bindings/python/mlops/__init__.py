@@ -22,6 +22,7 @@ from .errors import (AlreadyExistsError, CallbackError, ConflictError, CorruptEr
 from .track import ArtifactInfo, Experiment, Metric, Run, RunInfo, RunList
 from .store import (GcReport, LogReader, ObjectReader, ObjectWriter, Refs, Store, StructuredObject,
                     VerifyReport, object_id, ref_name_is_valid)
+from .data import Change, CheckoutInfo, Data, DataVersion, Diff, SnapshotInfo
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "Store", "Refs", "ObjectReader", "ObjectWriter", "LogReader", "VerifyReport", "GcReport",
     "StructuredObject", "object_id", "ref_name_is_valid", "Backend", "MemoryBackend",
     "Experiment", "Run", "RunInfo", "RunList", "Metric", "ArtifactInfo", "has_tracking",
+    "Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "Diff", "Change", "has_data",
     "MlopsError", "OutOfMemoryError", "NotFoundError", "AlreadyExistsError",
     "InvalidArgumentError", "CorruptError", "ConflictError", "StorageError", "LockedError",
     "UnsupportedError", "CallbackError", "NoSpaceError", "PermissionDeniedError",
@@ -41,6 +43,13 @@ def has_tracking() -> bool:
     (``meson -Dtrack=true``); without it the Store's tracking methods raise
     UnsupportedError."""
     return _lib.has_module("track")
+
+
+def has_data() -> bool:
+    """True if the loaded library was built with data versioning
+    (``meson -Ddata=true``); without it ``store.data`` calls raise
+    UnsupportedError."""
+    return _lib.has_module("data")
 
 
 def version() -> str:

@@ -17,9 +17,10 @@ Every failure is listed in one ImportError.
 Every C function the package calls is declared in ``_FUNCTIONS`` below —
 one table, so a signature change in the headers is a one-line change here.
 Functions of optional modules (experiment tracking, built with
-``-Dtrack=true``) sit in the same table under a module tag: they are declared
-only when the loaded library has them, so ``import mlops`` works against a
-library without them, and ``has_module("track")`` tells which case this is.
+``-Dtrack=true``; data versioning, ``-Ddata=true``) sit in the same table
+under a module tag: they are declared only when the loaded library has them,
+so ``import mlops`` works against a library without them, and
+``has_module("track")`` tells which case this is.
 """
 
 from __future__ import annotations
@@ -198,6 +199,139 @@ class RunList(Structure):
     _fields_ = [("runs", POINTER(POINTER(RunInfo))), ("count", c_size_t),
                 ("next_page_token", c_char_p)]
 
+
+# data.h
+class DataProgress(Structure):
+    """``mlops_data_progress``."""
+    _fields_ = [("files_done", c_uint64), ("files_total", c_uint64), ("bytes_done", c_uint64),
+                ("bytes_total", c_uint64)]
+
+
+# int (*)(const mlops_data_progress *, void *); int (*)(mlops_data_notice, const char *, void *)
+DATA_PROGRESS_CB = CFUNCTYPE(c_int, POINTER(DataProgress), c_void_p)
+DATA_NOTICE_CB = CFUNCTYPE(c_int, c_int, c_char_p, c_void_p)
+DATA_NAME_CB = CFUNCTYPE(c_int, c_char_p, c_void_p)
+
+
+class DataSnapshotOptions(Structure):
+    """``mlops_data_snapshot_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("threads", c_uint),
+        ("progress", DATA_PROGRESS_CB),
+        ("progress_payload", c_void_p),
+        ("notice", DATA_NOTICE_CB),
+        ("notice_payload", c_void_p),
+    ]
+
+
+class DataSnapshotInfo(Structure):
+    """``mlops_data_snapshot_info``."""
+    _fields_ = [("id", Oid), ("size", c_uint64), ("files", c_uint64), ("dirs", c_uint64),
+                ("symlinks", c_uint64), ("skipped", c_uint64), ("files_hashed", c_uint64),
+                ("bytes_hashed", c_uint64)]
+
+
+class DataVersion(Structure):
+    """``mlops_data_version``."""
+    _fields_ = [
+        ("dataset", c_char_p),
+        ("version", c_uint64),
+        ("id", Oid),
+        ("record", Oid),
+        ("parent", Oid),
+        ("message", c_char_p),
+        ("user", c_char_p),
+        ("time_ms", c_int64),
+        ("size", c_uint64),
+        ("files", c_uint64),
+        ("tags", POINTER(c_char_p)),
+        ("ntags", c_size_t),
+        ("created", c_int),
+    ]
+
+
+class DataCommitOptions(Structure):
+    """``mlops_data_commit_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("message", c_char_p),
+        ("user", c_char_p),
+        ("tags", POINTER(c_char_p)),
+        ("ntags", c_size_t),
+        ("pointer_path", c_char_p),
+        ("snapshot", POINTER(DataSnapshotOptions)),
+        ("max_retries", c_uint),
+    ]
+
+
+class DataCheckoutOptions(Structure):
+    """``mlops_data_checkout_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("flags", c_uint),
+        ("mode", c_int),
+        ("subpath", c_char_p),
+        ("progress", DATA_PROGRESS_CB),
+        ("progress_payload", c_void_p),
+    ]
+
+
+class DataCheckoutInfo(Structure):
+    """``mlops_data_checkout_info``."""
+    _fields_ = [("files_written", c_uint64), ("files_unchanged", c_uint64), ("removed", c_uint64),
+                ("bytes_written", c_uint64), ("linked", c_uint64)]
+
+
+class DataChange(Structure):
+    """``mlops_data_change``."""
+    _fields_ = [
+        ("kind", c_int),
+        ("path", c_char_p),
+        ("old_path", c_char_p),
+        ("old_type", c_int),
+        ("new_type", c_int),
+        ("old_id", Oid),
+        ("new_id", Oid),
+        ("old_size", c_uint64),
+        ("new_size", c_uint64),
+    ]
+
+
+class DataDiff(Structure):
+    """``mlops_data_diff``."""
+    _fields_ = [
+        ("changes", POINTER(DataChange)),
+        ("count", c_size_t),
+        ("added", c_uint64),
+        ("removed", c_uint64),
+        ("modified", c_uint64),
+        ("renamed", c_uint64),
+        ("old_size", c_uint64),
+        ("new_size", c_uint64),
+        ("old_files", c_uint64),
+        ("new_files", c_uint64),
+        ("files_hashed", c_uint64),
+    ]
+
+
+class DataStatusOptions(Structure):
+    """``mlops_data_status_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("flags", c_uint), ("notice", DATA_NOTICE_CB),
+                ("notice_payload", c_void_p)]
+
+
+DATA_SNAPSHOT_OPTIONS_VERSION = 1
+DATA_COMMIT_OPTIONS_VERSION = 1
+DATA_CHECKOUT_OPTIONS_VERSION = 1
+DATA_STATUS_OPTIONS_VERSION = 1
+DATA_SKIP_UNREADABLE = 0x1
+DATA_NO_CACHE = 0x2
+DATA_COMMIT_ALLOW_EMPTY = 0x1
+DATA_CHECKOUT_CLEAN = 0x1
+DATA_STATUS_NO_UPDATE = 0x1
 
 RUN_OPTIONS_VERSION = 1
 HISTORY_OPTIONS_VERSION = 1
@@ -389,10 +523,39 @@ _FUNCTIONS = [
     ("mlops_export_mlflow", c_int, [c_void_p, c_char_p, _p(c_char_p), c_size_t], "track"),
     ("mlops_export_tensorboard", c_int, [c_void_p, c_char_p, c_char_p], "track"),
     ("mlops_export_csv", c_int, [c_void_p, c_char_p, c_char_p], "track"),
+    # data.h — only in a library built with -Ddata=true. mlops_data_diff_json's
+    # char ** is void ** so the string can be handed back to mlops_free.
+    ("mlops_data_snapshot_options_init", c_int, [_p(DataSnapshotOptions), c_uint], "data"),
+    ("mlops_data_snapshot", c_int,
+     [_p(DataSnapshotInfo), c_void_p, c_char_p, _p(DataSnapshotOptions)], "data"),
+    ("mlops_data_version_free", None, [_p(DataVersion)], "data"),
+    ("mlops_data_version_list_free", None, [_p(_p(DataVersion)), c_size_t], "data"),
+    ("mlops_data_commit_options_init", c_int, [_p(DataCommitOptions), c_uint], "data"),
+    ("mlops_data_commit", c_int,
+     [_p(_p(DataVersion)), c_void_p, c_char_p, c_char_p, _p(DataCommitOptions)], "data"),
+    ("mlops_data_commit_snapshot", c_int,
+     [_p(_p(DataVersion)), c_void_p, c_char_p, _p(Oid), _p(DataCommitOptions)], "data"),
+    ("mlops_data_resolve", c_int, [_p(_p(DataVersion)), c_void_p, c_char_p], "data"),
+    ("mlops_data_versions", c_int, [_p(_p(_p(DataVersion))), _p(c_size_t), c_void_p, c_char_p],
+     "data"),
+    ("mlops_data_list", c_int, [c_void_p, DATA_NAME_CB, c_void_p], "data"),
+    ("mlops_data_tag", c_int, [c_void_p, c_char_p, c_char_p, c_int], "data"),
+    ("mlops_data_untag", c_int, [c_void_p, c_char_p, c_char_p], "data"),
+    ("mlops_data_pointer_write", c_int, [_p(DataVersion), c_char_p], "data"),
+    ("mlops_data_pointer_read", c_int, [_p(_p(DataVersion)), c_void_p, c_char_p], "data"),
+    ("mlops_data_checkout_options_init", c_int, [_p(DataCheckoutOptions), c_uint], "data"),
+    ("mlops_data_checkout", c_int,
+     [_p(DataCheckoutInfo), c_void_p, c_char_p, c_char_p, _p(DataCheckoutOptions)], "data"),
+    ("mlops_data_diff_free", None, [_p(DataDiff)], "data"),
+    ("mlops_data_diff_versions", c_int, [_p(_p(DataDiff)), c_void_p, c_char_p, c_char_p], "data"),
+    ("mlops_data_status_options_init", c_int, [_p(DataStatusOptions), c_uint], "data"),
+    ("mlops_data_status", c_int,
+     [_p(_p(DataDiff)), c_void_p, c_char_p, c_char_p, _p(DataStatusOptions)], "data"),
+    ("mlops_data_diff_json", c_int, [_p(c_void_p), _p(DataDiff)], "data"),
 ]
 
 # An optional module is present when its probe symbol is exported.
-_MODULE_PROBES = {"track": "mlops_run_start"}
+_MODULE_PROBES = {"track": "mlops_run_start", "data": "mlops_data_resolve"}
 
 
 def _package_dir() -> str:
@@ -462,6 +625,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     ``missing_functions``)."""
     present = {m: hasattr(lib, probe) for m, probe in _MODULE_PROBES.items()}
     missing: Dict[str, List[str]] = {}
+    declared = set()
     for entry in _FUNCTIONS:
         name, restype, argtypes = entry[0], entry[1], entry[2]
         module = entry[3] if len(entry) > 3 else None
@@ -474,14 +638,23 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+        declared.add(name)
+    lib._mlops_declared = declared  # type: ignore[attr-defined]
     lib._mlops_modules = {m for m, ok in present.items()  # type: ignore[attr-defined]
                           if ok and m not in missing}
     lib._mlops_missing = missing  # type: ignore[attr-defined]
 
 
 def has_module(module: str) -> bool:
-    """True if the loaded library contains the optional module (``"track"``)."""
+    """True if the loaded library contains the optional module (``"track"``,
+    ``"data"``) in full."""
     return module in lib._mlops_modules  # type: ignore[attr-defined]
+
+
+def has_function(name: str) -> bool:
+    """True if a function of the table was found and declared (an optional
+    module's function, only when the module's probe symbol is there too)."""
+    return name in lib._mlops_declared  # type: ignore[attr-defined]
 
 
 def missing_functions(module: str) -> List[str]:

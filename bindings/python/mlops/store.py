@@ -8,14 +8,17 @@ import threading
 import weakref
 from ctypes import byref, c_size_t, c_uint64, c_void_p
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence,
-                    Tuple, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, NamedTuple,
+                    Optional, Sequence, Tuple, Union)
 
 from . import _lib
 from . import track as _track
 from ._util import (Borrowed, PathLike, decode_name, encode_name, encode_path, oid_hex, parse_oid,
                     writable_view)
 from .errors import ITEROVER, error_for_code, invalid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import Data
 
 __all__ = ["Store", "Refs", "ObjectReader", "ObjectWriter", "LogReader", "VerifyReport",
            "GcReport", "StructuredObject", "object_id", "ref_name_is_valid"]
@@ -168,6 +171,7 @@ class Store:
         self._adapter: Any = None
         self.path = None
         self.refs = Refs(self)
+        self._data: "Optional[Data]" = None
 
     @staticmethod
     def _options(durability: str = "commit", compression: str = "auto", compression_level: int = 1,
@@ -473,6 +477,18 @@ class Store:
         self._check(rc)
         return GcReport(rep.objects, rep.reachable, rep.young, rep.freed, rep.freed_bytes,
                         rep.leftovers, rep.leftover_bytes)
+
+    # ---- data versioning (data.py; needs a library built with -Ddata=true) ----
+
+    @property
+    def data(self) -> "Data":
+        """Data versioning on this store: a :class:`mlops.data.Data` facade
+        (``store.data.commit(name, path)``, ``.checkout(ref, dest)``,
+        ``.status(ref, path)``, ``.diff(a, b)``...)."""
+        if self._data is None:
+            from .data import Data  # data.py imports this module: import it late
+            self._data = Data(self)
+        return self._data
 
     # ---- experiment tracking (track.py; needs a library built with -Dtrack=true) ----
 
