@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +306,48 @@ START_TEST(commit_rules)
     mlops_data_version_free(v3);
     mlops_data_version_free(v4);
     tu_verify_clean(t.s);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* mlops_data_commit: the snapshot module, then the same commit. */
+START_TEST(commit_directory)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    char *dir = tu_mkdtemp(), *tree = tu_path("%s/tree", dir), *ptr = tu_path("%s/tree.mlptr", dir);
+    char *f1 = tu_path("%s/a.txt", tree), *f2 = tu_path("%s/b.txt", tree);
+    ck_assert_int_eq(mkdir(tree, 0777), 0);
+    tu_write_file(f1, "alpha", 5);
+    tu_write_file(f2, "beta!!", 6);
+    mlops_data_commit_options o = MLOPS_DATA_COMMIT_OPTIONS_INIT;
+    o.pointer_path = ptr;
+    o.message = "first";
+    mlops_data_version *v1 = NULL, *same_tree = NULL, *v2 = NULL, *r = NULL;
+    ck_assert_msg(mlops_data_commit(&v1, t.s, "files", tree, &o) == 0, "%s", mlops_error_last());
+    ck_assert_uint_eq(v1->version, 1);
+    ck_assert_uint_eq(v1->files, 2);
+    ck_assert_uint_eq(v1->size, 11);
+    ck_assert_int_eq(mlops_data_commit(&same_tree, t.s, "files", tree, NULL), 0);
+    ck_assert_int_eq(same_tree->created, 0);
+    ck_assert(same(&same_tree->record, &v1->record));
+    tu_write_file(f2, "beta changed", 12);
+    ck_assert_int_eq(mlops_data_commit(&v2, t.s, "files", tree, NULL), 0);
+    ck_assert_uint_eq(v2->version, 2);
+    ck_assert_uint_eq(v2->size, 17);
+    ck_assert_int_eq(mlops_data_pointer_read(&r, t.s, ptr), 0); /* still version 1 */
+    ck_assert(same(&r->record, &v1->record));
+    mlops_data_version_free(r);
+    mlops_data_version_free(v1);
+    mlops_data_version_free(same_tree);
+    mlops_data_version_free(v2);
+    tu_verify_clean(t.s);
+    tu_rmrf(dir);
+    free(dir);
+    free(tree);
+    free(ptr);
+    free(f1);
+    free(f2);
     tu_store_destroy(&t);
 }
 END_TEST
@@ -1156,6 +1199,7 @@ int main(void)
     tcase_add_loop_test(tc, history, 0, TU_KINDS);
     tcase_add_loop_test(tc, resolve_errors, 0, TU_KINDS);
     tcase_add_loop_test(tc, commit_rules, 0, TU_KINDS);
+    tcase_add_loop_test(tc, commit_directory, 0, TU_KINDS);
     tcase_add_loop_test(tc, list_datasets, 0, TU_KINDS);
     tcase_add_loop_test(tc, tags, 0, TU_KINDS);
     tcase_add_test(tc, record_layout);
