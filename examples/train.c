@@ -1,11 +1,14 @@
 /*
- * train: a small training loop that tracks itself with libmlops.
+ * train: a small training loop that versions its data and tracks itself
+ * with libmlops.
  *
- * Trains logistic regression (batch gradient descent, standardised
- * features) on the breast cancer table for three learning rates; each
- * training is one run that logs its params, the loss and accuracy of every
- * epoch, and the trained weights as an artifact. Then it searches the runs
- * for the best validation accuracy and prints it.
+ * First it commits the directory holding the CSV as dataset "breast-cancer"
+ * (a rerun finds it unchanged and reuses the version). Then it trains
+ * logistic regression (batch gradient descent, standardised features) on the
+ * breast cancer table for three learning rates; each training is one run
+ * that logs its params (the dataset version among them), the loss and
+ * accuracy of every epoch, and the trained weights as an artifact. Then it
+ * searches the runs for the best validation accuracy and prints it.
  *
  *   train [CSV [STORE_DIR]]
  *
@@ -99,7 +102,8 @@ static void evaluate(const table *t, const double *w, int from, int to, double *
 }
 
 /* One run: trains on the first 80% of rows, validates on the rest. */
-static int train_run(mlops_store *s, const char *experiment_id, const table *t, double lr, const char *dataset_id)
+static int train_run(mlops_store *s, const char *experiment_id, const table *t, double lr,
+                     const char *dataset_ref, const char *snapshot_id)
 {
     char name[32], value[32];
     snprintf(name, sizeof name, "lr-%g", lr);
@@ -111,7 +115,8 @@ static int train_run(mlops_store *s, const char *experiment_id, const table *t, 
         return fail("start run", rc);
     snprintf(value, sizeof value, "%g", lr);
     if ((rc = mlops_run_log_param(run, "lr", value)) < 0 || (rc = mlops_run_log_param(run, "epochs", "60")) < 0 ||
-        (rc = mlops_run_log_param(run, "dataset", dataset_id)) < 0) {
+        (rc = mlops_run_log_param(run, "dataset", dataset_ref)) < 0 ||
+        (rc = mlops_run_set_tag(run, "mlops.dataset.id", snapshot_id)) < 0) {
         mlops_run_free(run);
         return fail("log params", rc);
     }
@@ -165,20 +170,33 @@ int main(int argc, char **argv)
     int rc = mlops_store_open(&s, dir, NULL);
     if (rc < 0)
         return fail("open store", rc);
-    /* The training data is an object too: its id pins what we trained on. */
-    mlops_oid data_id;
-    char data_hex[MLOPS_OID_HEXSZ + 1];
+    /* Version the training data: the directory holding the CSV (here only
+     * the CSV and its README). Committing unchanged data makes no new
+     * version, so every rerun trains on the same "breast-cancer@N". */
+    char data_dir[4096];
+    snprintf(data_dir, sizeof data_dir, "%s", csv);
+    char *slash = strrchr(data_dir, '/');
+    if (slash && slash != data_dir)
+        *slash = '\0'; /* else (no directory part, or "/"): commit just the file */
+    mlops_data_commit_options co = MLOPS_DATA_COMMIT_OPTIONS_INIT;
+    co.message = "breast cancer table (examples/data)";
+    mlops_data_version *dv = NULL;
     mlops_experiment *e = NULL;
-    if ((rc = mlops_object_put_file(&data_id, s, csv)) < 0 ||
+    if ((rc = mlops_data_commit(&dv, s, "breast-cancer", data_dir, &co)) < 0 ||
         (rc = mlops_experiment_get_or_create(&e, s, "breast-cancer-logreg")) < 0) {
+        mlops_data_version_free(dv);
         mlops_store_free(s);
         return fail("prepare", rc);
     }
-    mlops_oid_tohex(data_hex, &data_id);
-    printf("training data %s (%d rows, %d features)\n", data_hex, t.rows, t.cols);
+    char ref[MLOPS_DATA_NAME_MAX + 32], snapshot_hex[MLOPS_OID_HEXSZ + 1];
+    snprintf(ref, sizeof ref, "%s@%llu", dv->dataset, (unsigned long long)dv->version);
+    mlops_oid_tohex(snapshot_hex, &dv->id);
+    mlops_data_version_free(dv);
+    printf("dataset %s %s\n", ref, snapshot_hex);
+    printf("training data: %d rows, %d features\n", t.rows, t.cols);
     const double rates[] = { 0.05, 0.3, 1.0 };
     for (size_t i = 0; i < sizeof rates / sizeof rates[0] && rc == 0; i++)
-        rc = train_run(s, e->id, &t, rates[i], data_hex);
+        rc = train_run(s, e->id, &t, rates[i], ref, snapshot_hex);
     /* the best finished run of this experiment, as MLflow would search it */
     const char *order[] = { "metrics.val_acc DESC", "metrics.val_loss ASC" };
     mlops_search_options so = MLOPS_SEARCH_OPTIONS_INIT;

@@ -1,7 +1,10 @@
-"""A small training loop that tracks itself with libmlops (the Python twin of train.c).
+"""A small training loop that versions its data and tracks itself with libmlops (the
+Python twin of train.c).
 
-Trains logistic regression by batch gradient descent on the breast cancer table for
-three learning rates. Each training is a run that logs its params, per-epoch loss and
+Commits the directory holding the CSV as dataset "breast-cancer" (a rerun finds it
+unchanged and reuses the version), checks that version out and trains on the copy:
+logistic regression by batch gradient descent for three learning rates. Each training
+is a run that logs its params (the dataset version among them), per-epoch loss and
 validation accuracy, and the trained weights as an artifact; then a search with MLflow's
 filter grammar finds the best run.
 
@@ -50,10 +53,11 @@ def evaluate(w, xs, ys):
     return loss / len(xs), right / len(xs)
 
 
-def train(store, experiment, xs, ys, lr, dataset_id):
+def train(store, experiment, xs, ys, lr, dataset):
     split = len(xs) * 4 // 5
-    with store.start_run(experiment, run_name=f"py-lr-{lr:g}") as run:
-        run.log_params({"lr": f"{lr:g}", "epochs": EPOCHS, "dataset": dataset_id})
+    with store.start_run(experiment, run_name=f"py-lr-{lr:g}",
+                         tags={"mlops.dataset.id": dataset.id}) as run:
+        run.log_params({"lr": f"{lr:g}", "epochs": EPOCHS, "dataset": dataset.ref})
         w = [0.0] * (len(xs[0]) + 1)
         for epoch in range(EPOCHS):
             grad = [0.0] * len(w)
@@ -78,13 +82,19 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "data", "breast_cancer.csv")
     store_dir = sys.argv[2] if len(sys.argv) > 2 else "mlops-example-store"
-    xs, ys = load(path)
     with mlops.Store(store_dir) as store:
-        dataset_id = store.put_file(path)  # the exact bytes we trained on
-        print(f"training data {dataset_id} ({len(xs)} rows, {len(xs[0])} features)")
+        # Version the data: unchanged data makes no new version ("breast-cancer@N" again).
+        data_dir = os.path.dirname(path)  # holds only the CSV and its README
+        dataset = store.data.commit("breast-cancer", data_dir if data_dir not in ("", "/") else path,
+                                    message="breast cancer table (examples/data)")
+        print(f"dataset {dataset.ref} {dataset.id}")
+        with tempfile.TemporaryDirectory() as tmp:  # train on exactly that version's bytes
+            store.data.checkout(dataset, tmp, subpath=os.path.basename(path))
+            xs, ys = load(os.path.join(tmp, os.path.basename(path)))
+        print(f"training data: {len(xs)} rows, {len(xs[0])} features")
         experiment = store.get_or_create_experiment("breast-cancer-logreg-py")
         for lr in (0.05, 0.3, 1.0):
-            train(store, experiment, xs, ys, lr, dataset_id)
+            train(store, experiment, xs, ys, lr, dataset)
         best = store.search_runs([experiment.id],
                                  filter="attributes.status = 'FINISHED' and metrics.val_acc > 0.5",
                                  order_by=["metrics.val_acc DESC", "metrics.val_loss ASC"],
