@@ -21,7 +21,10 @@
  * tick as (or just before) the scan could be written again without its
  * mtime moving; 2 s covers coarse kernel timestamps (a jiffy behind
  * CLOCK_REALTIME), FAT's 2 s mtime granularity and small NFS clock skew
- * between the client and the server that stamps the file.
+ * between the client and the server that stamps the file. (As in git,
+ * only the mtime is judged: a rewrite that deliberately restores size and
+ * mtime still changes the ctime, which must match too; only two such
+ * rewrites within one clock tick of the scan could go unseen.)
  */
 #define MLOPS__STATCACHE_RACY_NS 2000000000LL
 
