@@ -977,6 +977,11 @@ START_TEST(pointer_roundtrip)
     ck_assert_int_eq(chdir(cwd), 0);
     free(cwd);
     pointer_err(t.s, dir, MLOPS_EINVALID); /* a directory */
+    char *fifo = tu_path("%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    pointer_err(t.s, fifo, MLOPS_EINVALID); /* refused at once, not waited on */
+    unlink(fifo);
+    free(fifo);
     char *missing = tu_path("%s/missing", dir);
     pointer_err(t.s, missing, MLOPS_ENOTFOUND);
     free(missing);

@@ -249,7 +249,9 @@ int mlops_data_pointer_write(const mlops_data_version *v, const char *path)
 /* Reads at most POINTER_MAX + 1 bytes: enough to tell that a file is too big. */
 static int read_small(char **out, size_t *out_len, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a fifo must not wait for a writer (it is then
+     * refused as not a regular file) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return mlops__error_errno(errno, "pointer file '%.200s'", path);
     struct stat st;
