@@ -99,6 +99,7 @@ START_TEST(dataset_names_and_tags)
     tu_assert_err(mlops__data_dataset_name_check(".x"), MLOPS_EINVALID);
     tu_assert_err(mlops__data_dataset_name_check("-x"), MLOPS_EINVALID);
     tu_assert_err(mlops__data_dataset_name_check("a@1"), MLOPS_EINVALID);
+    tu_assert_err(mlops__data_dataset_name_check("x.lock"), MLOPS_EINVALID);
     char big[130];
     memset(big, 'n', 129);
     big[129] = 0;

@@ -37,7 +37,8 @@ extern "C" {
 #endif
 
 /* Dataset names and tags: 1..128 bytes of [A-Za-z0-9._-], not starting
- * with '.' or '-'. A tag is moreover not all digits and not "latest". */
+ * with '.' or '-', not ending in ".lock". A tag is moreover not all digits
+ * and not "latest". */
 #define MLOPS_DATA_NAME_MAX 128
 
 /* The kind of a tree entry. */
@@ -158,7 +159,10 @@ MLOPS_API int mlops_data_commit_options_init(mlops_data_commit_options *opts, un
  * created = 0 (the tags are still applied). *out may be NULL.
  * Errors: those of mlops_data_snapshot, MLOPS_EINVALID (bad name or tag),
  * MLOPS_EEXISTS (a tag already names another version),
- * MLOPS_ECONFLICT (still losing the race after max_retries).
+ * MLOPS_ECONFLICT (still losing the race after max_retries). Tags are
+ * checked before the version is made; if another process takes one of
+ * them in between, or the pointer file cannot be written, the version
+ * exists and the call still returns that error.
  */
 MLOPS_API int mlops_data_commit(mlops_data_version **out, mlops_store *store, const char *dataset,
                                 const char *path, const mlops_data_commit_options *opts);

@@ -101,6 +101,9 @@ static int simple_name_check(const char *what, const char *name)
         return mlops__error_set(MLOPS_EINVALID, "invalid %s: longer than %d bytes", what, MLOPS_DATA_NAME_MAX);
     if (name[0] == '.' || name[0] == '-')
         return mlops__error_set(MLOPS_EINVALID, "invalid %s '%s': must not start with '%c'", what, name, name[0]);
+    if (len >= 5 && strcmp(name + len - 5, ".lock") == 0)
+        return mlops__error_set(MLOPS_EINVALID, "invalid %s '%s': must not end in '.lock' (the store's lock suffix)",
+                                what, name);
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
