@@ -36,8 +36,8 @@ typedef struct walk {
     frame *stack;
     size_t nstack, capstack;
     mlops__buf path; /* prefix of the directory being walked */
-    mlops_data_change *changes;
-    size_t count, cap;
+    mlops_data_diff *d; /* the result: changes collected here */
+    size_t cap;         /* of d->changes */
 } walk;
 
 int mlops__tree_diff_store_loader(mlops__tree *out, const mlops_oid *id, unsigned depth, void *ctx)
@@ -54,27 +54,28 @@ static int entry_name_cmp(const mlops__tree_entry *a, const mlops__tree_entry *b
     return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
 }
 
-/* Doubles an array's capacity (first: the initial one). */
-static int grow(void **arr, size_t *cap, size_t elem, size_t first)
+/* The array arr with its capacity doubled (first: the initial one), or
+ * NULL (arr intact) when out of memory. */
+static void *grow(void *arr, size_t *cap, size_t elem, size_t first)
 {
     size_t n = *cap ? *cap * 2 : first;
-    if (n > SIZE_MAX / elem)
-        return mlops__error_oom();
-    void *p = mlops__realloc(*arr, n * elem);
-    if (!p)
-        return mlops__error_oom();
-    *arr = p;
-    *cap = n;
-    return 0;
+    void *p = n <= SIZE_MAX / elem ? mlops__realloc(arr, n * elem) : NULL;
+    if (p)
+        *cap = n;
+    return p;
 }
 
 /* Records one leaf at the current prefix + the entry's name. */
 static int emit(walk *w, mlops_data_change_kind kind, const mlops__tree_entry *o, const mlops__tree_entry *n)
 {
     const mlops__tree_entry *e = n ? n : o;
-    if (w->count == w->cap)
-        MLOPS__TRY(grow((void **)&w->changes, &w->cap, sizeof *w->changes, 64));
-    mlops_data_change *c = &w->changes[w->count];
+    if (w->d->count == w->cap) {
+        mlops_data_change *grown = grow(w->d->changes, &w->cap, sizeof *grown, 64);
+        if (!grown)
+            return mlops__error_oom();
+        w->d->changes = grown;
+    }
+    mlops_data_change *c = &w->d->changes[w->d->count];
     memset(c, 0, sizeof *c);
     c->path = mlops__malloc(w->path.len + e->name_len + 1);
     if (!c->path)
@@ -94,7 +95,7 @@ static int emit(walk *w, mlops_data_change_kind kind, const mlops__tree_entry *o
         c->new_id = n->id;
         c->new_size = n->size;
     }
-    w->count++;
+    w->d->count++;
     return 0;
 }
 
@@ -104,8 +105,12 @@ static int emit(walk *w, mlops_data_change_kind kind, const mlops__tree_entry *o
 static int push(walk *w, enum walk_mode mode, const mlops__tree_entry *o, const mlops__tree_entry *n,
                 unsigned depth)
 {
-    if (w->nstack == w->capstack)
-        MLOPS__TRY(grow((void **)&w->stack, &w->capstack, sizeof *w->stack, 16));
+    if (w->nstack == w->capstack) {
+        frame *grown = grow(w->stack, &w->capstack, sizeof *grown, 16);
+        if (!grown)
+            return mlops__error_oom();
+        w->stack = grown;
+    }
     frame *f = &w->stack[w->nstack++];
     memset(f, 0, sizeof *f);
     f->mode = mode;
@@ -257,8 +262,8 @@ static int renamable(mlops_data_type type, uint64_t size)
 static int pair_renames(walk *w)
 {
     size_t nrem = 0;
-    for (size_t k = 0; k < w->count; k++) {
-        const mlops_data_change *c = &w->changes[k];
+    for (size_t k = 0; k < w->d->count; k++) {
+        const mlops_data_change *c = &w->d->changes[k];
         nrem += c->kind == MLOPS_DATA_REMOVED && renamable(c->old_type, c->old_size);
     }
     if (nrem == 0)
@@ -271,14 +276,14 @@ static int pair_renames(walk *w)
         return mlops__error_oom();
     }
     size_t r = 0;
-    for (size_t k = 0; k < w->count; k++) {
-        mlops_data_change *c = &w->changes[k];
+    for (size_t k = 0; k < w->d->count; k++) {
+        mlops_data_change *c = &w->d->changes[k];
         if (c->kind == MLOPS_DATA_REMOVED && renamable(c->old_type, c->old_size))
             keys[r++] = (rename_key){ c->old_type, &c->old_id, k };
     }
     qsort(keys, nrem, sizeof *keys, rename_key_cmp);
-    for (size_t k = 0; k < w->count; k++) {
-        mlops_data_change *a = &w->changes[k];
+    for (size_t k = 0; k < w->d->count; k++) {
+        mlops_data_change *a = &w->d->changes[k];
         if (a->kind != MLOPS_DATA_ADDED || !renamable(a->new_type, a->new_size))
             continue;
         size_t g = group_start(keys, nrem, a->new_type, &a->new_id);
@@ -288,7 +293,7 @@ static int pair_renames(walk *w)
         if (slot >= nrem || key_cmp_content(&keys[slot], a->new_type, &a->new_id) != 0)
             continue;
         taken[g]++;
-        mlops_data_change *rm = &w->changes[keys[slot].index];
+        mlops_data_change *rm = &w->d->changes[keys[slot].index];
         a->kind = MLOPS_DATA_RENAMED;
         a->old_path = rm->path;
         a->old_type = rm->old_type;
@@ -300,46 +305,23 @@ static int pair_renames(walk *w)
     mlops__free(keys);
     mlops__free(taken);
     size_t kept = 0;
-    for (size_t k = 0; k < w->count; k++)
-        if (w->changes[k].kind)
-            w->changes[kept++] = w->changes[k];
-    w->count = kept;
+    for (size_t k = 0; k < w->d->count; k++)
+        if (w->d->changes[k].kind)
+            w->d->changes[kept++] = w->d->changes[k];
+    w->d->count = kept;
     return 0;
 }
 
-static void free_changes(mlops_data_change *changes, size_t count)
+static void count_kinds(mlops_data_diff *d)
 {
-    for (size_t k = 0; k < count; k++) {
-        mlops__free(changes[k].path);
-        mlops__free(changes[k].old_path);
-    }
-    mlops__free(changes);
-}
-
-/* Hands the collected leaves to a new diff with its counts. */
-static int finish(mlops_data_diff **out, walk *w, const mlops__tree *old_root, const mlops__tree *new_root)
-{
-    mlops_data_diff *d = mlops__calloc(1, sizeof *d);
-    if (!d)
-        return mlops__error_oom();
-    for (size_t k = 0; k < w->count; k++) {
-        switch (w->changes[k].kind) {
+    for (size_t k = 0; k < d->count; k++) {
+        switch (d->changes[k].kind) {
         case MLOPS_DATA_ADDED: d->added++; break;
         case MLOPS_DATA_REMOVED: d->removed++; break;
         case MLOPS_DATA_MODIFIED: d->modified++; break;
         case MLOPS_DATA_RENAMED: d->renamed++; break;
         }
     }
-    d->changes = w->changes;
-    d->count = w->count;
-    d->old_size = old_root->size;
-    d->old_files = old_root->files;
-    d->new_size = new_root->size;
-    d->new_files = new_root->files;
-    w->changes = NULL;
-    w->count = w->cap = 0;
-    *out = d;
-    return 0;
 }
 
 /* Loads both roots into the walk's first frame (once when they are equal:
@@ -366,31 +348,35 @@ int mlops__tree_diff(mlops_data_diff **out, mlops_store *store, const mlops_oid 
         return mlops__error_set(MLOPS_EINVALID, "tree_diff: NULL argument");
     *out = NULL;
     walk w = { load ? load : mlops__tree_diff_store_loader, load ? ctx : (void *)store, NULL, 0, 0,
-               MLOPS__BUF_INIT, NULL, 0, 0 };
-    mlops__tree old_totals = { 0 }, new_totals = { 0 };
-    int rc = push_roots(&w, old_root, new_root);
+               MLOPS__BUF_INIT, NULL, 0 };
+    mlops_data_diff *d = w.d = mlops__calloc(1, sizeof *w.d);
+    int rc = d ? push_roots(&w, old_root, new_root) : mlops__error_oom();
     if (rc < 0)
         goto done;
-    old_totals.size = w.stack[0].old.size;
-    old_totals.files = w.stack[0].old.files;
-    new_totals = old_totals;
+    d->old_size = w.stack[0].old.size;
+    d->old_files = w.stack[0].old.files;
+    d->new_size = d->old_size;
+    d->new_files = d->old_files;
     if (mlops_oid_cmp(old_root, new_root) != 0) {
-        new_totals.size = w.stack[0].new.size;
-        new_totals.files = w.stack[0].new.files;
+        d->new_size = w.stack[0].new.size;
+        d->new_files = w.stack[0].new.files;
         while (rc == 0 && w.nstack)
             rc = step(&w);
     }
-    if (rc == 0 && w.count > 1)
-        qsort(w.changes, w.count, sizeof *w.changes, change_cmp);
+    if (rc == 0 && d->count > 1)
+        qsort(d->changes, d->count, sizeof *d->changes, change_cmp);
     if (rc == 0)
         rc = pair_renames(&w);
-    if (rc == 0)
-        rc = finish(out, &w, &old_totals, &new_totals);
+    if (rc == 0) {
+        count_kinds(d);
+        *out = d;
+        w.d = NULL;
+    }
 done:
     while (w.nstack)
         pop(&w);
     mlops__free(w.stack);
     mlops__buf_dispose(&w.path);
-    free_changes(w.changes, w.count);
+    mlops_data_diff_free(w.d);
     return rc;
 }
