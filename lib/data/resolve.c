@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "store/ref_list.h"
 #include "data_internal.h"
 #include "store/object_io.h"
 #include "version_record.h"
@@ -292,31 +293,10 @@ int mlops_data_versions(mlops_data_version ***out, size_t *out_count, mlops_stor
 
 #define DATASET_PREFIX "data/datasets/"
 
-typedef struct name_list {
-    char **names;
-    size_t n, cap;
-    int oom;
-} name_list;
-
-static int collect_name(const char *ref, const mlops_oid *id, void *payload)
+/* A dataset head's name, if it is one this module could have written. */
+static int is_dataset(const char *name)
 {
-    name_list *l = payload;
-    const char *name = ref + strlen(DATASET_PREFIX);
-    (void)id;
-    if (strchr(name, '/') || mlops__data_dataset_name_check(name) < 0)
-        return 0; /* not a dataset head: nothing this module wrote */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **p = mlops__realloc(l->names, cap * sizeof *p);
-        if (!p)
-            return l->oom = 1;
-        l->names = p;
-        l->cap = cap;
-    }
-    if (!(l->names[l->n] = mlops__strdup(name)))
-        return l->oom = 1;
-    l->n++;
-    return 0;
+    return !strchr(name, '/') && mlops__data_dataset_name_check(name) == 0;
 }
 
 int mlops_data_list(mlops_store *store, mlops_data_name_cb cb, void *payload)
@@ -324,15 +304,12 @@ int mlops_data_list(mlops_store *store, mlops_data_name_cb cb, void *payload)
     if (!store || !cb)
         return mlops__error_set(MLOPS_EINVALID, "data_list: NULL argument");
     /* Names are collected first, so the callback may call the library. */
-    name_list l = { NULL, 0, 0, 0 };
-    int rc = mlops_ref_foreach(store, DATASET_PREFIX, collect_name, &l);
-    if (l.oom)
-        rc = mlops__error_oom();
-    for (size_t i = 0; rc == 0 && i < l.n; i++)
-        if (cb(l.names[i], payload) != 0)
+    mlops__ref_item *items = NULL;
+    size_t n = 0;
+    int rc = mlops__ref_list(&items, &n, store, DATASET_PREFIX, is_dataset);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (cb(items[i].name, payload) != 0)
             rc = mlops__error_set(MLOPS_EUSER, "dataset listing stopped by the callback");
-    for (size_t i = 0; i < l.n; i++)
-        mlops__free(l.names[i]);
-    mlops__free(l.names);
+    mlops__ref_list_free(items, n);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "store/ref_list.h"
 #include "data_internal.h"
 #include "version_record.h"
 
@@ -89,53 +90,27 @@ int mlops_data_untag(mlops_store *store, const char *dataset, const char *tag)
 
 /* ---- the tags of versions ------------------------------------------------ */
 
-typedef struct tag_ref {
-    mlops_oid record;
-    char *tag;
-} tag_ref;
-
-typedef struct tag_list {
-    size_t prefix_len;
-    tag_ref *items;
-    size_t n, cap;
-    int oom;
-} tag_list;
-
-static int collect_tag(const char *ref, const mlops_oid *id, void *payload)
+/* A tag ref's name, if it is one this module could have written. */
+static int is_tag(const char *tag)
 {
-    tag_list *l = payload;
-    const char *tag = ref + l->prefix_len;
-    if (strchr(tag, '/') || mlops__data_tag_check(tag) < 0)
-        return 0; /* not a tag this module could have written */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        tag_ref *p = mlops__realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return l->oom = 1;
-        l->items = p;
-        l->cap = cap;
-    }
-    if (!(l->items[l->n].tag = mlops__strdup(tag)))
-        return l->oom = 1;
-    l->items[l->n++].record = *id;
-    return 0;
+    return !strchr(tag, '/') && mlops__data_tag_check(tag) == 0;
 }
 
 /* By record, then by tag name: a version's tags are one sorted run. */
 static int tag_ref_cmp(const void *pa, const void *pb)
 {
-    const tag_ref *a = pa, *b = pb;
-    int c = mlops_oid_cmp(&a->record, &b->record);
-    return c ? c : strcmp(a->tag, b->tag);
+    const mlops__ref_item *a = pa, *b = pb;
+    int c = mlops_oid_cmp(&a->id, &b->id);
+    return c ? c : strcmp(a->name, b->name);
 }
 
-/* First item naming record, or l->n. */
-static size_t first_of(const tag_list *l, const mlops_oid *record)
+/* First item naming record, or n. */
+static size_t first_of(const mlops__ref_item *items, size_t n, const mlops_oid *record)
 {
-    size_t lo = 0, hi = l->n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (mlops_oid_cmp(&l->items[mid].record, record) < 0)
+        if (mlops_oid_cmp(&items[mid].id, record) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -143,21 +118,21 @@ static size_t first_of(const tag_list *l, const mlops_oid *record)
     return lo;
 }
 
-/* Moves the tags naming v's record from l into v (a record appears once in
- * a history, so nothing else wants them). */
-static int give_tags(mlops_data_version *v, tag_list *l)
+/* Moves the tags naming v's record from items into v (a record appears
+ * once in a history, so nothing else wants them). */
+static int give_tags(mlops_data_version *v, mlops__ref_item *items, size_t n)
 {
-    size_t i = first_of(l, &v->record), j = i;
-    while (j < l->n && mlops_oid_cmp(&l->items[j].record, &v->record) == 0)
+    size_t i = first_of(items, n, &v->record), j = i;
+    while (j < n && mlops_oid_cmp(&items[j].id, &v->record) == 0)
         j++;
-    if (j == i || !l->items[i].tag)
+    if (j == i || !items[i].name)
         return 0; /* none, or already given (a record listed twice) */
     char **tags = mlops__calloc(j - i, sizeof *tags);
     if (!tags)
         return mlops__error_oom();
     for (size_t k = i; k < j; k++) {
-        tags[k - i] = l->items[k].tag;
-        l->items[k].tag = NULL;
+        tags[k - i] = items[k].name;
+        items[k].name = NULL;
     }
     v->tags = tags;
     v->ntags = j - i;
@@ -168,17 +143,15 @@ int mlops__data_tags_fill(mlops_store *store, const char *dataset, mlops_data_ve
 {
     char prefix[MLOPS__DATA_REF_MAX];
     mlops__data_ref_name(prefix, dataset, "");
-    tag_list l = { strlen(prefix), NULL, 0, 0, 0 };
-    int rc = mlops_ref_foreach(store, prefix, collect_tag, &l);
-    if (l.oom)
-        rc = mlops__error_oom();
-    if (rc == 0 && l.n > 1)
-        qsort(l.items, l.n, sizeof *l.items, tag_ref_cmp);
+    mlops__ref_item *items = NULL;
+    size_t count = 0;
+    MLOPS__TRY(mlops__ref_list(&items, &count, store, prefix, is_tag));
+    if (count > 1)
+        qsort(items, count, sizeof *items, tag_ref_cmp);
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (v[i]->ntags == 0)
-            rc = give_tags(v[i], &l);
-    for (size_t i = 0; i < l.n; i++)
-        mlops__free(l.items[i].tag);
-    mlops__free(l.items);
+            rc = give_tags(v[i], items, count);
+    mlops__ref_list_free(items, count);
     return rc;
 }

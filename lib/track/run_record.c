@@ -6,6 +6,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "store/ref_list.h"
 #include "record.h"
 #include "track_internal.h"
 
@@ -75,48 +76,24 @@ int mlops__run_record_update(mlops_store *s, const char *run_id, mlops__run_edit
                             MLOPS__TRACK_RETRIES);
 }
 
-typedef struct id_list {
-    const char *prefix;
-    int (*accept)(const char *id);
-    char **ids;
-    size_t n, cap;
-    int oom;
-} id_list;
-
-static int collect_id(const char *name, const mlops_oid *oid, void *payload)
-{
-    id_list *l = payload;
-    (void)oid;
-    const char *id = name + strlen(l->prefix);
-    if (!l->accept(id))
-        return 0; /* someone else's name under the prefix */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **p = mlops__realloc(l->ids, cap * sizeof *p);
-        if (!p)
-            return l->oom = 1;
-        l->ids = p;
-        l->cap = cap;
-    }
-    if (!(l->ids[l->n] = mlops__strdup(id)))
-        return l->oom = 1;
-    l->n++;
-    return 0;
-}
-
 int mlops__track_ref_ids(char ***out, size_t *count, mlops_store *s, const char *prefix,
                          int (*accept)(const char *id))
 {
-    id_list l = { prefix, accept, NULL, 0, 0, 0 };
-    int rc = mlops_ref_foreach(s, prefix, collect_id, &l);
-    if (l.oom)
-        rc = mlops__error_oom(); /* the walk's EUSER message would hide it */
-    if (rc < 0) {
-        mlops_string_list_free(l.ids, l.n);
-        return rc;
+    mlops__ref_item *items = NULL;
+    size_t n = 0;
+    MLOPS__TRY(mlops__ref_list(&items, &n, s, prefix, accept));
+    char **ids = mlops__calloc(n ? n : 1, sizeof *ids);
+    if (!ids) {
+        mlops__ref_list_free(items, n);
+        return mlops__error_oom();
     }
-    *out = l.ids;
-    *count = l.n;
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = items[i].name; /* moved: same allocator */
+        items[i].name = NULL;
+    }
+    mlops__ref_list_free(items, n);
+    *out = ids;
+    *count = n;
     return 0;
 }
 
