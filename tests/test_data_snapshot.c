@@ -771,6 +771,37 @@ START_TEST(file_changes_while_read)
 }
 END_TEST
 
+/* Files past the worker's buffer stream (and from 8 MiB on are chunked);
+ * storing and hashing only agree on them. */
+START_TEST(large_files)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    char *root = tu_mkdtemp();
+    size_t sizes[] = { (size_t)256 << 10, ((size_t)256 << 10) - 1, (size_t)300 << 10, (size_t)9 << 20 };
+    char *buf = tu_xmalloc(sizes[3]);
+    for (int k = 0; k < 4; k++) {
+        tu_fill_random(buf, sizes[k], (uint64_t)k + 7);
+        char *p = tu_path("%s/big%d", root, k);
+        tu_write_file(p, buf, sizes[k]);
+        free(p);
+    }
+    free(buf);
+    mlops__wtree *w = NULL;
+    mlops_data_snapshot_info hashed, stored;
+    ck_assert_int_eq(mlops__wtree_scan(&w, root, 0, NULL, NULL), 0);
+    ck_assert_int_eq(mlops__wtree_hash(w, t.s, 0, NULL, &hashed), 0);
+    mlops__wtree_free(w);
+    stored = snap(t.s, root, 0, NULL);
+    ck_assert_int_eq(mlops_oid_cmp(&hashed.id, &stored.id), 0);
+    ck_assert_uint_eq(stored.bytes_hashed, stored.size);
+    check_snapshot(t.s, &stored, root, NULL);
+    tu_rmrf(root);
+    free(root);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 /* ---- hashing without storing (what status does) ------------------------- */
 
 START_TEST(hash_only_and_dir_tree)
@@ -933,6 +964,7 @@ int main(void)
     tcase_add_loop_test(tc, cache_format, 0, TU_KINDS);
     tcase_add_loop_test(tc, progress_exact, 0, TU_KINDS);
     tcase_add_loop_test(tc, file_changes_while_read, 0, TU_KINDS);
+    tcase_add_loop_test(tc, large_files, 0, TU_KINDS);
     tcase_add_loop_test(tc, hash_only_and_dir_tree, 0, TU_KINDS);
     tcase_add_loop_test(tc, out_of_memory, 0, TU_KINDS);
     suite_add_tcase(s, tc);

@@ -29,7 +29,7 @@
 #define MAX_USER_THREADS 64 /* asked for explicitly */
 #define CHANGE_RETRIES 3
 #define TICK_NS 100000000L /* 100 ms */
-#define READ_BLOCK ((size_t)256 << 10)
+#define WORKER_BUF ((size_t)256 << 10) /* files below this size are read whole */
 
 typedef struct queued_notice {
     mlops_data_notice kind;
@@ -64,7 +64,7 @@ typedef struct worker {
     mlops__buf path;    /* "<root as given>/<relative path>": messages */
     size_t rel;         /* offset of the relative path in path */
     mlops__buf relbuf;  /* scratch for the relative path */
-    unsigned char *buf; /* hashing only */
+    unsigned char *buf; /* WORKER_BUF + 1 bytes */
 } worker;
 
 static void record_failure(pool *p, int rc)
@@ -125,8 +125,20 @@ static void settle(pool *p, uint64_t size)
     }
 }
 
-/* Content id of fd without storing: what status needs. Same change check
- * as a put: exactly size bytes, and size and mtime unchanged after. */
+/* Did the file change while it was read? st0 is from before the reading;
+ * exactly its size must have been read, and size and mtime must stand. */
+static int check_unchanged(worker *w, int fd, const struct stat *st0, uint64_t nread)
+{
+    struct stat st1;
+    if (fstat(fd, &st1) < 0)
+        return mlops__error_errno(errno, "cannot stat '%s'", w->path.ptr);
+    if (nread != (uint64_t)st0->st_size || st1.st_size != st0->st_size ||
+        st1.st_mtim.tv_sec != st0->st_mtim.tv_sec || st1.st_mtim.tv_nsec != st0->st_mtim.tv_nsec)
+        return mlops__error_set(MLOPS_ECONFLICT, "changed while being read: %s", w->path.ptr);
+    return 0;
+}
+
+/* Content id of a large file without storing it (status). */
 static int hash_fd(mlops_oid *out, worker *w, int fd, const struct stat *st0)
 {
     mlops__sha256 sha = { NULL };
@@ -134,22 +146,38 @@ static int hash_fd(mlops_oid *out, worker *w, int fd, const struct stat *st0)
     uint64_t off = 0;
     while (rc == 0) {
         size_t n = 0;
-        if ((rc = mlops__pread_full(fd, w->buf, READ_BLOCK, off, &n, w->path.ptr)) < 0 || n == 0)
+        if ((rc = mlops__pread_full(fd, w->buf, WORKER_BUF, off, &n, w->path.ptr)) < 0 || n == 0)
             break;
         off += n;
-        if ((rc = mlops__sha256_update(&sha, w->buf, n)) < 0)
-            break;
+        rc = mlops__sha256_update(&sha, w->buf, n);
     }
-    struct stat st1;
-    if (rc == 0 && fstat(fd, &st1) < 0)
-        rc = mlops__error_errno(errno, "cannot stat '%s'", w->path.ptr);
-    if (rc == 0 && (off != (uint64_t)st0->st_size || st1.st_size != st0->st_size ||
-                    st1.st_mtim.tv_sec != st0->st_mtim.tv_sec || st1.st_mtim.tv_nsec != st0->st_mtim.tv_nsec))
-        rc = mlops__error_set(MLOPS_ECONFLICT, "changed while being read: %s", w->path.ptr);
+    if (rc == 0)
+        rc = check_unchanged(w, fd, st0, off);
     if (rc == 0)
         rc = mlops__sha256_final(&sha, out->id);
     mlops__sha256_dispose(&sha);
     return rc;
+}
+
+/*
+ * Most files of a dataset are small, and for them the per-file overhead is
+ * the cost: one read into the worker's buffer (asking for a byte more than
+ * the size, so the end is seen at once), one fstat for the change check,
+ * then a put (or a hash) from memory. Larger files stream through
+ * mlops__object_put_fd, which also chunks the big ones.
+ */
+static int read_content(mlops_oid *id, worker *w, int fd, const struct stat *st)
+{
+    const mlops__wtree_job *job = w->p->job;
+    if ((uint64_t)st->st_size >= WORKER_BUF) {
+        if (job->put)
+            return mlops__object_put_fd(id, NULL, job->store, fd, (uint64_t)st->st_size, w->path.ptr, NULL);
+        return hash_fd(id, w, fd, st);
+    }
+    size_t n = 0;
+    MLOPS__TRY(mlops__pread_full(fd, w->buf, (size_t)st->st_size + 1, 0, &n, w->path.ptr));
+    MLOPS__TRY(check_unchanged(w, fd, st, n));
+    return job->put ? mlops_object_put(id, job->store, w->buf, n) : mlops_oid_hash(id, w->buf, n);
 }
 
 /* Records what the read confirmed as the file's stat key. */
@@ -208,10 +236,7 @@ static int read_once(worker *w, uint32_t i, int fd, struct stat *st)
         (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec != n->u.f.mtime_ns)
         return mlops__error_set(MLOPS_ECONFLICT, "changed since the scan: %s", w->path.ptr);
     mlops_oid id;
-    if (p->job->put)
-        MLOPS__TRY(mlops__object_put_fd(&id, NULL, p->job->store, fd, (uint64_t)st->st_size, w->path.ptr, NULL));
-    else
-        MLOPS__TRY(hash_fd(&id, w, fd, st));
+    MLOPS__TRY(read_content(&id, w, fd, st));
     n->id = id;
     return 0;
 }
@@ -373,7 +398,7 @@ static int worker_init(worker *w, pool *p)
     if (w->path.len)
         MLOPS__TRY(mlops__buf_put(&w->path, "/", 1));
     w->rel = w->path.len;
-    if (!p->job->put && !(w->buf = mlops__malloc(READ_BLOCK)))
+    if (!(w->buf = mlops__malloc(WORKER_BUF + 1)))
         return mlops__error_oom();
     return 0;
 }
