@@ -27,4 +27,10 @@ int mlops__backend_memory_new(mlops_backend *out);
 /* Refuses writes on a read-only store (MLOPS_EPERM) and NULL handles. */
 int mlops__store_check_writable(mlops_store *s);
 
+/* The absolute directory of an fs store (borrowed, valid while the handle
+ * lives), or NULL for any other backend. Modules may keep derived files
+ * there in a directory of their own (data-cache/); gc and verify look
+ * only at objects/, refs/, logs/ and tmp/. */
+const char *mlops__store_fs_root(mlops_store *s);
+
 #endif
