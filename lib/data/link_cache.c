@@ -1,2 +1,520 @@
-/* placeholder: being written */
-typedef int mlops__placeholder_link_cache;
+/*
+ * Checkout of one file, on any thread: a temp file in the destination
+ * directory published atomically, filled from the store (COPY), cloned
+ * (REFLINK) or replaced by a hard link (HARDLINK) to a raw copy kept in
+ * the link cache.
+ *
+ * Publishing: a new file is an anonymous O_TMPFILE given its name with
+ * linkat, which never replaces anything; when the name is taken (a file
+ * being replaced, or someone faster), the file gets a random temp name and
+ * renameat moves it over the old one. Readers see the old file or the new
+ * one, never a partial one, and only bytes whose hash was verified are
+ * ever published (the reader's last read checks the hash before the link).
+ *
+ * The link cache: raw, read-only copies of file objects in the store's
+ * directory, <store>/data-cache/<xx>/<62 hex> (mode 0444) and a separate
+ * "<62 hex>.x" (0555) for executables, since hard links share one mode.
+ * Each is made once, atomically (temp file + link, no clobber), from
+ * verified bytes. It is derived data and may be removed at any time (rm -r
+ * data-cache): the next checkout rebuilds what it needs, and a checkout
+ * running at that moment fails cleanly. gc and verify only look under
+ * objects/, so they neither count nor remove it. A copy is used when it is
+ * a regular file of the expected size and exact read-only mode; one that
+ * gained a write bit (someone chmod-ed a checked-out link to edit it) is
+ * taken as modified and replaced by a fresh copy (files still linked to
+ * the old one keep it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
+
+#include "checkout.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "store/store_internal.h"
+
+#define CACHE_DIR "data-cache"
+
+struct mlops__link_cache {
+    int rootfd; /* data-cache/ */
+    dev_t dev;
+    char *path; /* for messages */
+};
+
+/* How a temp file takes its name. */
+#define PUB_REPLACE 0 /* rename over whatever is there */
+#define PUB_NEW 1     /* the name looked free: link; replace if someone was faster */
+#define PUB_KEEP 2    /* link; if the name is taken keep what is there (-EEXIST) */
+
+typedef struct tmpf {
+    int fd;
+    int anon;      /* O_TMPFILE: nameless until published */
+    char name[48]; /* the temp name in the directory, "" when none */
+} tmpf;
+
+void mlops__co_name(char out[256], const mlops__tree_entry *e)
+{
+    memcpy(out, e->name, e->name_len);
+    out[e->name_len] = '\0';
+}
+
+int mlops__co_tmp_name(char out[48])
+{
+    char hex[17];
+    int e = mlops__fs_random_hex(hex, 8);
+    if (e == 0)
+        snprintf(out, 48, MLOPS__CO_TMP_PREFIX "%s", hex);
+    return e;
+}
+
+int mlops__co_open_existing(int dirfd, const char *name, dev_t dev, ino_t ino, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st->st_mode) || (ino && (st->st_dev != dev || st->st_ino != ino))) {
+        close(fd);
+        return -ESTALE;
+    }
+    return fd;
+}
+
+int mlops__co_fix_exec(int fd, int exec, struct stat *st, int *changed)
+{
+    *changed = 0;
+    if (((st->st_mode & S_IXUSR) != 0) == (exec != 0))
+        return 0;
+    /* Like chmod +x / -x: x where r is, so group and others keep their say. */
+    mode_t m = st->st_mode & 07777;
+    m = exec ? m | ((m & 0444) >> 2) | S_IXUSR : m & ~(mode_t)0111;
+    if (fchmod(fd, m) < 0 || fstat(fd, st) < 0)
+        return -errno;
+    *changed = 1;
+    return 0;
+}
+
+static const char *sep(const char *dir)
+{
+    return *dir ? "/" : "";
+}
+
+/* ---- temp files ------------------------------------------------------------ */
+
+/* A new file in dirfd that nobody can see yet. 0 or -errno. */
+static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
+{
+    t->fd = -1;
+    t->anon = 0;
+    t->name[0] = '\0';
+#ifdef O_TMPFILE
+    if (!atomic_load(&c->no_tmpfile)) {
+        t->fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+        if (t->fd >= 0) {
+            t->anon = 1;
+            return 0;
+        }
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return -errno;
+        atomic_store(&c->no_tmpfile, 1); /* not on this filesystem */
+    }
+#endif
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int e = mlops__co_tmp_name(t->name);
+        if (e < 0)
+            return e;
+        t->fd = openat(dirfd, t->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (t->fd >= 0)
+            return 0;
+        if (errno != EEXIST) {
+            t->name[0] = '\0';
+            return -errno;
+        }
+    }
+    t->name[0] = '\0';
+    return -EEXIST;
+}
+
+/* Gives the temp file the name `name` in dirfd (see PUB_*). 0 or -errno. */
+static int tmp_publish(tmpf *t, int dirfd, const char *name, int how)
+{
+    char proc[40];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
+    /* A named temp is renamed even onto a free name: a link would leave
+     * the temp name to unlink, which moves the file's ctime once more. */
+    if (how == PUB_KEEP || (how == PUB_NEW && t->anon)) {
+        int r = t->anon ? linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) : linkat(dirfd, t->name, dirfd, name, 0);
+        if (r == 0 || errno != EEXIST || how == PUB_KEEP)
+            return r == 0 ? 0 : -errno;
+    }
+    if (t->anon) {
+        int e = mlops__co_tmp_name(t->name);
+        if (e < 0)
+            return e;
+        if (linkat(AT_FDCWD, proc, dirfd, t->name, AT_SYMLINK_FOLLOW) < 0) {
+            t->name[0] = '\0';
+            return -errno;
+        }
+    }
+    if (renameat(dirfd, t->name, dirfd, name) < 0)
+        return -errno;
+    t->name[0] = '\0';
+    return 0;
+}
+
+/* Closes the file and removes its temp name if it still has one. */
+static void tmp_close(tmpf *t, int dirfd)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->name[0])
+        unlinkat(dirfd, t->name, 0);
+    t->fd = -1;
+    t->name[0] = '\0';
+}
+
+/* Streams e's object into fd; the last read verifies the hash. */
+static int stream(mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e, int fd, const char *dir,
+                  const char *name)
+{
+    mlops_object_reader *r = NULL;
+    MLOPS__TRY(mlops_object_reader_open(&r, c->store, &e->id));
+    int rc = 0;
+    uint64_t size = mlops_object_reader_size(r);
+    if (size != e->size)
+        rc = mlops__error_set(MLOPS_EINVALID, "invalid manifest: '%s%s%s' is said to hold %llu bytes, its object %llu",
+                              dir, sep(dir), name, (unsigned long long)e->size, (unsigned long long)size);
+    while (rc == 0) {
+        size_t n = 0;
+        rc = mlops_object_reader_read(&n, r, w->buf, w->cap);
+        if (rc < 0 || n == 0)
+            break;
+        int err = mlops__fs_write_all(fd, w->buf, n);
+        if (err < 0)
+            rc = mlops__error_errno(-err, "cannot write '%s%s%s'", dir, sep(dir), name);
+    }
+    mlops_object_reader_free(r);
+    return rc;
+}
+
+static int sync_file(mlops__co_ctx *c, int fd, const char *dir, const char *name)
+{
+    int err = c->full ? mlops__fs_fsync(fd) : 0;
+    return err < 0 ? mlops__error_errno(-err, "cannot fsync '%s%s%s'", dir, sep(dir), name) : 0;
+}
+
+static void keep_key(mlops__co_ctx *c, size_t ordinal, const struct stat *st)
+{
+    if (!c->keys)
+        return;
+    mlops__stat_key_from(&c->keys[ordinal], st);
+    c->have_key[ordinal] = 1;
+}
+
+/* ---- the link cache ------------------------------------------------------------ */
+
+int mlops__link_cache_open(mlops__link_cache **out, mlops_store *store)
+{
+    const char *root = mlops__store_fs_root(store);
+    if (!root)
+        return mlops__error_set(MLOPS_EUNSUPPORTED, "hard links need a store in a directory (fs backend)");
+    MLOPS__TRY(mlops__store_check_writable(store));
+    mlops__link_cache *lc = mlops__calloc(1, sizeof *lc);
+    size_t n = strlen(root) + sizeof CACHE_DIR + 1;
+    char *path = mlops__malloc(n);
+    if (!lc || !path) {
+        mlops__free(lc);
+        mlops__free(path);
+        return mlops__error_oom();
+    }
+    snprintf(path, n, "%s/" CACHE_DIR, root);
+    lc->path = path;
+    lc->rootfd = -1;
+    struct stat st;
+    int rc = 0;
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        rc = mlops__error_errno(errno, "cannot create '%s'", path);
+    if (rc == 0 && (lc->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        rc = mlops__error_errno(errno, "cannot open '%s'", path);
+    if (rc == 0 && fstat(lc->rootfd, &st) < 0)
+        rc = mlops__error_errno(errno, "cannot stat '%s'", path);
+    if (rc < 0) {
+        mlops__link_cache_free(lc);
+        return rc;
+    }
+    lc->dev = st.st_dev;
+    *out = lc;
+    return 0;
+}
+
+void mlops__link_cache_free(mlops__link_cache *lc)
+{
+    if (!lc)
+        return;
+    if (lc->rootfd >= 0)
+        close(lc->rootfd);
+    mlops__free(lc->path);
+    mlops__free(lc);
+}
+
+dev_t mlops__link_cache_dev(const mlops__link_cache *lc)
+{
+    return lc->dev;
+}
+
+/* "xx/<62 hex>" or "xx/<62 hex>.x". */
+static void cache_rel(char rel[80], const mlops_oid *id, int exec)
+{
+    char hex[MLOPS_OID_HEXSZ + 1];
+    mlops_oid_tohex(hex, id);
+    snprintf(rel, 80, "%.2s/%s%s", hex, hex + 2, exec ? ".x" : "");
+}
+
+static mode_t cache_mode(int exec)
+{
+    return exec ? 0555 : 0444;
+}
+
+static int cache_usable(const struct stat *st, const mlops__tree_entry *e, int exec)
+{
+    return S_ISREG(st->st_mode) && (uint64_t)st->st_size == e->size && (st->st_mode & 07777) == cache_mode(exec);
+}
+
+/* Writes the copy from the store (replace: over an unusable one). */
+static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
+                      int exec, const char *rel, int replace)
+{
+    char fan[3] = { rel[0], rel[1], '\0' };
+    int dfd = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 && errno == ENOENT && (mkdirat(lc->rootfd, fan, 0777) == 0 || errno == EEXIST))
+        dfd = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return mlops__error_errno(errno, "cannot open '%s/%s'", lc->path, fan);
+    tmpf t;
+    int rc = 0, err = tmp_open(c, &t, dfd, cache_mode(exec));
+    if (err < 0)
+        rc = mlops__error_errno(-err, "cannot create a file in '%s/%s'", lc->path, fan);
+    if (rc == 0)
+        rc = stream(c, w, e, t.fd, lc->path, rel);
+    /* Exactly 0444/0555 whatever the umask: the mode is how a copy that
+     * someone made writable is recognised. */
+    if (rc == 0 && fchmod(t.fd, cache_mode(exec)) < 0)
+        rc = mlops__error_errno(errno, "cannot set the mode of '%s/%s'", lc->path, rel);
+    if (rc == 0)
+        rc = sync_file(c, t.fd, lc->path, rel);
+    if (rc == 0) {
+        err = tmp_publish(&t, dfd, rel + 3, replace ? PUB_REPLACE : PUB_KEEP);
+        if (err < 0 && err != -EEXIST) /* EEXIST: made by someone else meanwhile */
+            rc = mlops__error_errno(-err, "cannot publish '%s/%s'", lc->path, rel);
+    }
+    tmp_close(&t, dfd);
+    close(dfd);
+    return rc;
+}
+
+/* Makes sure the raw copy of e exists and is usable; *st is its stat. */
+static int cache_get(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
+                     int exec, char rel[80], struct stat *st)
+{
+    cache_rel(rel, &e->id, exec);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int replace = 0;
+        if (fstatat(lc->rootfd, rel, st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (cache_usable(st, e, exec))
+                return 0;
+            replace = 1;
+        } else if (errno != ENOENT) {
+            return mlops__error_errno(errno, "cannot stat '%s/%s'", lc->path, rel);
+        }
+        MLOPS__TRY(cache_make(lc, c, w, e, exec, rel, replace));
+    }
+    return mlops__error_set(MLOPS_EIO, "'%s/%s' keeps changing", lc->path, rel);
+}
+
+/* 1 if fd now holds a clone of e's copy, 0 if this filesystem cannot
+ * clone it (the caller copies), or an error. */
+static int cache_clone(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
+                       int fd)
+{
+#ifdef FICLONE
+    char rel[80];
+    struct stat st;
+    MLOPS__TRY(cache_get(lc, c, w, e, 0, rel, &st));
+    int src = openat(lc->rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0)
+        return mlops__error_errno(errno, "cannot open '%s/%s'", lc->path, rel);
+    int r = ioctl(fd, FICLONE, src);
+    int err = errno;
+    close(src);
+    if (r == 0)
+        return 1;
+    if (err == EOPNOTSUPP || err == ENOTTY || err == EXDEV || err == EINVAL || err == ENOSYS || err == EPERM)
+        return 0;
+    return mlops__error_errno(err, "cannot clone '%s/%s'", lc->path, rel);
+#else
+    (void)lc, (void)c, (void)w, (void)e, (void)fd;
+    return 0;
+#endif
+}
+
+/* Links the copy at rel to dirfd/name. 0 or -errno. */
+static int link_copy(mlops__link_cache *lc, const char *rel, int dirfd, const char *name, int name_free)
+{
+    if (name_free && linkat(lc->rootfd, rel, dirfd, name, 0) == 0)
+        return 0;
+    if (name_free && errno != EEXIST)
+        return -errno;
+    char tmp[48];
+    int e = mlops__co_tmp_name(tmp);
+    if (e < 0)
+        return e;
+    if (linkat(lc->rootfd, rel, dirfd, tmp, 0) < 0)
+        return -errno;
+    e = renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
+    /* Also after success: renaming a link over another link to the same
+     * file does nothing and leaves the temp name. */
+    unlinkat(dirfd, tmp, 0);
+    return e;
+}
+
+/* ---- one file ------------------------------------------------------------------- */
+
+static int place_hardlink(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j, const char *name,
+                          mlops__co_done *d)
+{
+    const mlops__tree_entry *e = j->e;
+    const char *dir = j->dir->path;
+    int exec = (e->flags & MLOPS__TREE_EXEC) != 0;
+    char rel[80];
+    struct stat st;
+    int err = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        MLOPS__TRY(cache_get(c->links, c, w, e, exec, rel, &st));
+        if (j->ino && j->dev == st.st_dev && j->ino == st.st_ino) {
+            d->unchanged = 1;
+            keep_key(c, j->ordinal, &st);
+            return 0;
+        }
+        err = link_copy(c->links, rel, j->dir->fd, name, j->name_free);
+        if (err == -EMLINK) /* the copy has all the links it can take: a fresh one */
+            MLOPS__TRY(cache_make(c->links, c, w, e, exec, rel, 1));
+        else if (err != -ENOENT) /* ENOENT: the copy was removed meanwhile: again */
+            break;
+    }
+    if (err == -EXDEV)
+        return mlops__error_set(MLOPS_EUNSUPPORTED,
+                                "hard links need the destination on the store's filesystem ('%s%s%s' is not)", dir,
+                                sep(dir), name);
+    if (err < 0)
+        return mlops__error_errno(-err, "cannot link '%s%s%s'", dir, sep(dir), name);
+    if (fstatat(j->dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return mlops__error_errno(errno, "cannot stat '%s%s%s'", dir, sep(dir), name);
+    keep_key(c, j->ordinal, &st);
+    d->written = d->linked = 1;
+    d->bytes = e->size;
+    return 0;
+}
+
+static int place_copy(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j, const char *name,
+                      int name_free, mlops__co_done *d)
+{
+    const mlops__tree_entry *e = j->e;
+    const char *dir = j->dir->path;
+    tmpf t;
+    int err = tmp_open(c, &t, j->dir->fd, e->flags & MLOPS__TREE_EXEC ? 0755 : 0644);
+    if (err < 0)
+        return mlops__error_errno(-err, "cannot create a file in '%s'", *dir ? dir : ".");
+    int rc = 0, cloned = 0;
+    if (c->mode == MLOPS_DATA_CHECKOUT_REFLINK && c->links && !atomic_load(&c->no_reflink)) {
+        rc = cache_clone(c->links, c, w, e, t.fd);
+        cloned = rc > 0;
+        if (rc == 0)
+            atomic_store(&c->no_reflink, 1); /* one failure says it for the whole checkout */
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0 && !cloned)
+        rc = stream(c, w, e, t.fd, dir, name);
+    if (rc == 0)
+        rc = sync_file(c, t.fd, dir, name);
+    if (rc == 0 && (err = tmp_publish(&t, j->dir->fd, name, name_free ? PUB_NEW : PUB_REPLACE)) < 0)
+        rc = mlops__error_errno(-err, "cannot create '%s%s%s'", dir, sep(dir), name);
+    struct stat st;
+    if (rc == 0 && fstat(t.fd, &st) < 0) /* after the link: it moves ctime */
+        rc = mlops__error_errno(errno, "cannot stat '%s%s%s'", dir, sep(dir), name);
+    tmp_close(&t, j->dir->fd);
+    if (rc < 0)
+        return rc;
+    keep_key(c, j->ordinal, &st);
+    d->written = 1;
+    d->linked = (unsigned)cloned;
+    d->bytes = e->size;
+    return 0;
+}
+
+/* 1 if the regular file at name holds e's content (then settled), 0 if
+ * it must be rewritten, or an error. */
+static int verify(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j, const char *name,
+                  mlops__co_done *d)
+{
+    const mlops__tree_entry *e = j->e;
+    struct stat before, after;
+    int fd = mlops__co_open_existing(j->dir->fd, name, j->dev, j->ino, &before);
+    if (fd < 0)
+        return 0; /* unreadable or replaced meanwhile: rewrite */
+    mlops__sha256 h = { NULL };
+    int rc = mlops__sha256_init(&h);
+    uint64_t total = 0;
+    while (rc == 0) {
+        ssize_t n = read(fd, w->buf, w->cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? 1 : 0; /* a read error: rewrite */
+            break;
+        }
+        total += (uint64_t)n;
+        rc = mlops__sha256_update(&h, w->buf, (size_t)n);
+    }
+    mlops_oid got;
+    int same = rc == 0 && total == e->size && mlops__sha256_final(&h, got.id) == 0 &&
+               mlops_oid_cmp(&got, &e->id) == 0 && fstat(fd, &after) == 0 && after.st_size == before.st_size &&
+               after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
+    mlops__sha256_dispose(&h);
+    int changed = 0, err = 0;
+    if (same && (err = mlops__co_fix_exec(fd, (e->flags & MLOPS__TREE_EXEC) != 0, &after, &changed)) == 0) {
+        keep_key(c, j->ordinal, &after);
+        d->written = (unsigned)changed;
+        d->unchanged = (unsigned)!changed;
+    }
+    close(fd);
+    if (rc < 0)
+        return rc;
+    if (err < 0)
+        return mlops__error_errno(-err, "cannot change the mode of '%s%s%s'", j->dir->path, sep(j->dir->path), name);
+    return same;
+}
+
+int mlops__co_place(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j, mlops__co_done *d)
+{
+    char name[256];
+    mlops__co_name(name, j->e);
+    if (c->mode == MLOPS_DATA_CHECKOUT_HARDLINK)
+        return place_hardlink(c, w, j, name, d);
+    if (j->kind == MLOPS__CO_VERIFY) {
+        int r = verify(c, w, j, name, d);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
+    return place_copy(c, w, j, name, j->kind == MLOPS__CO_VERIFY ? 0 : j->name_free, d);
+}
