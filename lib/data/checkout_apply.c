@@ -32,6 +32,9 @@
 
 #define RING 256
 #define WORKERS_MAX 4
+/* Jobs the walker runs itself before starting workers: a checkout that
+ * writes a handful of files is not worth a thread. */
+#define INLINE_FIRST 8
 #define PROGRESS_NS 50000000LL /* at most 20 progress calls a second */
 
 typedef struct pool {
@@ -42,6 +45,7 @@ typedef struct pool {
     size_t head, count;
     pthread_t threads[WORKERS_MAX];
     unsigned nthreads, wanted;
+    size_t submitted;
     int closing;
     atomic_int failed;
     int rc;        /* the first failure, with its message (set on another thread) */
@@ -169,7 +173,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Workers start with the first job: a checkout with nothing to write
+/* Workers start after the first few jobs: a checkout with little to write
  * starts none. If none can start, the walker runs every job itself. */
 static void start_workers(pool *p)
 {
@@ -220,7 +224,8 @@ static int submit(pool *p, const mlops__co_job *j)
 {
     atomic_fetch_add(&j->dir->refs, 1);
     pthread_mutex_lock(&p->mu);
-    start_workers(p);
+    if (++p->submitted > INLINE_FIRST)
+        start_workers(p);
     if (p->nthreads > 0 && p->count < RING) {
         p->ring[(p->head + p->count) % RING] = *j;
         p->count++;
