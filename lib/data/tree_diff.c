@@ -4,10 +4,10 @@
  * The walk is iterative: a stack of directory frames, each merging the
  * sorted entries of its two manifests (or listing one side only, for a
  * directory that exists on one side). A hostile or merely very deep tree
- * therefore costs heap, never C stack. Leaves are collected unsorted,
- * because manifest order ("a" < "a.txt" < "a/…" is not true: the walk
- * visits "a/…" before "a.txt") differs from bytewise order on full paths;
- * one sort at the end fixes that, then renames are paired.
+ * therefore costs heap, never C stack. Leaves are collected unsorted:
+ * the walk visits "a/b" (inside directory "a") before "a.txt", yet
+ * "a.txt" < "a/b" bytewise ('.' < '/'), so one sort at the end puts them
+ * in full-path order, then renames are paired.
  */
 #include <stdlib.h>
 #include <string.h>
