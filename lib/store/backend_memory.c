@@ -124,6 +124,20 @@ static int mem_obj_stat(mlops_backend *b, const mlops_oid *id, uint64_t *size, i
     return found ? 0 : mlops__error_set(MLOPS_ENOTFOUND, "object not found in memory store");
 }
 
+int mlops__memory_obj_touch(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size)
+{
+    mem_backend *m = MB(b);
+    int found;
+    pthread_mutex_lock(&m->lock);
+    size_t i = blob_pos(m, id, &found);
+    if (found) {
+        m->blobs[i].mtime = (int64_t)time(NULL);
+        *stored_size = m->blobs[i].len;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return found;
+}
+
 static int mem_obj_write_open(mlops_backend *b, void **out)
 {
     (void)b;

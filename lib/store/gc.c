@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunked.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "object_io.h"
@@ -43,15 +44,24 @@ static int push_ref(const char *name, const mlops_oid *id, void *payload)
     return push(payload, id) < 0;
 }
 
-/* Pushes the links of a structured object. A structured object that does
- * not verify stops gc: its real links are unknown, deleting is unsafe. One
- * that verifies but does not parse is a user's file that merely starts
- * with the magic: it links to nothing. */
+static int push_chunk(void *st, const mlops_oid *id)
+{
+    return push(st, id);
+}
+
+/* Pushes the chunks of a chunked object and the links of a structured
+ * object. A chunk index or a structured object that does not verify stops
+ * gc: its real links are unknown, deleting is unsafe. One that verifies
+ * but does not parse is a user's file that merely starts with the magic:
+ * it links to nothing. */
 static int push_links(mark_stack *st, mlops_store *s, const mlops_oid *id)
 {
     unsigned char head[MLOPS__STRUCT_FIXED];
     size_t n = 0;
-    int rc = mlops__object_peek(head, sizeof head, &n, s, id);
+    int rc = mlops__chunked_foreach(s, id, push_chunk, st);
+    if (rc < 0 && rc != MLOPS_ENOTFOUND)
+        return mlops__error_prefix(rc, "gc stopped");
+    rc = mlops__object_peek(head, sizeof head, &n, s, id);
     if (rc < 0 && rc != MLOPS_ECORRUPT)
         return rc;
     if (!mlops__structured_is(head, n))

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -49,6 +50,17 @@ int mlops__pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *ou
         got += (size_t)n;
     }
     *out_n = got;
+    return 0;
+}
+
+int mlops__check_unchanged(int fd, const struct stat *st0, uint64_t size, uint64_t read, const char *path)
+{
+    struct stat st1;
+    if (fstat(fd, &st1) < 0)
+        return mlops__error_errno(errno, "cannot stat '%s'", path);
+    if (read != size || (uint64_t)st1.st_size != size || st1.st_mtim.tv_sec != st0->st_mtim.tv_sec ||
+        st1.st_mtim.tv_nsec != st0->st_mtim.tv_nsec)
+        return mlops__error_set(MLOPS_ECONFLICT, "changed while being read: %s", path);
     return 0;
 }
 

@@ -22,4 +22,9 @@ int mlops__hash_pipe_run(mlops_oid *out_id, uint64_t *out_read, int fd, uint64_t
  * end. 0 or a recorded error naming path. */
 int mlops__pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *out_n, const char *path);
 
+/* After reading read bytes: MLOPS_ECONFLICT ("changed while being read")
+ * unless they are size bytes and fstat still shows st0's size and mtime. */
+struct stat;
+int mlops__check_unchanged(int fd, const struct stat *st0, uint64_t size, uint64_t read, const char *path);
+
 #endif

@@ -32,7 +32,7 @@ uint64_t mlops__get_le64(const unsigned char *p)
     return v;
 }
 
-size_t mlops__obj_header_encode(unsigned char *out, int encoding, uint64_t logical_size)
+size_t mlops__obj_header_encode(unsigned char *out, int encoding, uint64_t logical_size, uint64_t count)
 {
     memcpy(out, MLOPS__OBJ_MAGIC, 4);
     out[4] = MLOPS__OBJ_VERSION;
@@ -41,7 +41,10 @@ size_t mlops__obj_header_encode(unsigned char *out, int encoding, uint64_t logic
     if (encoding == MLOPS__OBJ_ENC_RAW)
         return MLOPS__OBJ_HDR_RAW;
     mlops__put_le64(out + 8, logical_size);
-    return MLOPS__OBJ_HDR_ZLIB;
+    if (encoding == MLOPS__OBJ_ENC_ZLIB)
+        return MLOPS__OBJ_HDR_ZLIB;
+    mlops__put_le64(out + 16, count);
+    return MLOPS__OBJ_HDR_CHUNKED;
 }
 
 int mlops__obj_header_decode(const unsigned char *hdr8, int *encoding, size_t *header_len)
@@ -59,6 +62,9 @@ int mlops__obj_header_decode(const unsigned char *hdr8, int *encoding, size_t *h
         break;
     case MLOPS__OBJ_ENC_ZLIB:
         *header_len = MLOPS__OBJ_HDR_ZLIB;
+        break;
+    case MLOPS__OBJ_ENC_CHUNKED:
+        *header_len = MLOPS__OBJ_HDR_CHUNKED;
         break;
     default:
         return mlops__error_set(MLOPS_ECORRUPT, "object blob has unknown encoding %u", hdr8[5]);

@@ -4,6 +4,9 @@
  *   raw:  "MLOB" u8 version=1, u8 encoding=0, u16 reserved=0, then the bytes
  *   zlib: "MLOB" u8 version=1, u8 encoding=1, u16 reserved=0,
  *         u64 logical size (little endian), then one zlib stream
+ *   chunked: "MLOB" u8 version=1, u8 encoding=2, u16 reserved=0,
+ *         u64 logical size, u64 chunk count, then per chunk its 32-byte
+ *         id and u64 length; the chunks are objects of their own
  *
  * A raw blob's logical size is its stored size minus the 8-byte header, so
  * a raw object can be streamed out before its size is known.
@@ -18,11 +21,16 @@
 #define MLOPS__OBJ_VERSION 1
 #define MLOPS__OBJ_ENC_RAW 0
 #define MLOPS__OBJ_ENC_ZLIB 1
+#define MLOPS__OBJ_ENC_CHUNKED 2
 #define MLOPS__OBJ_HDR_RAW 8
 #define MLOPS__OBJ_HDR_ZLIB 16
+#define MLOPS__OBJ_HDR_CHUNKED 24
+#define MLOPS__OBJ_HDR_MAX MLOPS__OBJ_HDR_CHUNKED
+#define MLOPS__CHUNK_ENTRY 40 /* 32-byte id, u64 length */
 
-/* Writes the header for encoding into out (16 bytes room); returns its length. */
-size_t mlops__obj_header_encode(unsigned char *out, int encoding, uint64_t logical_size);
+/* Writes the header for encoding into out (MLOPS__OBJ_HDR_MAX bytes room);
+ * returns its length. count is the chunk count (chunked only). */
+size_t mlops__obj_header_encode(unsigned char *out, int encoding, uint64_t logical_size, uint64_t count);
 
 /* Parses the first 8 bytes; *encoding and *header_len get the encoding
  * and the full header length. MLOPS_ECORRUPT or MLOPS_EUNSUPPORTED. */

@@ -1,12 +1,13 @@
 /*
- * Storing a file: options, the change check, and the choice between one
- * object and content-defined chunks (chunked_put.c).
+ * Storing a file: options, and the choice between one object and
+ * content-defined chunks (chunked_put.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chunked.h"
 #include "common/error.h"
 #include "hash_pipe.h"
 #include "object_io.h"
@@ -59,18 +60,6 @@ static int write_block(void *arg, const unsigned char *data, size_t len)
     return mlops_object_writer_write(arg, data, len);
 }
 
-/* Did the file change while it was read? st0 is from before the reading. */
-static int check_unchanged(int fd, const struct stat *st0, uint64_t size, uint64_t read, const char *path)
-{
-    struct stat st1;
-    if (fstat(fd, &st1) < 0)
-        return mlops__error_errno(errno, "cannot stat '%s'", path);
-    if (read != size || (uint64_t)st1.st_size != size || st1.st_mtim.tv_sec != st0->st_mtim.tv_sec ||
-        st1.st_mtim.tv_nsec != st0->st_mtim.tv_nsec)
-        return mlops__error_set(MLOPS_ECONFLICT, "changed while being read: %s", path);
-    return 0;
-}
-
 /* One object: the bytes stream into a writer, hashed on a second thread. */
 static int put_whole(mlops_oid *out, mlops_put_stats *st, mlops_store *s, int fd, const struct stat *st0,
                      uint64_t size, const char *path)
@@ -81,7 +70,7 @@ static int put_whole(mlops_oid *out, mlops_put_stats *st, mlops_store *s, int fd
     uint64_t read = 0;
     int rc = mlops__hash_pipe_run(&id, &read, fd, size, path, write_block, w);
     if (rc == 0)
-        rc = check_unchanged(fd, st0, size, read, path);
+        rc = mlops__check_unchanged(fd, st0, size, read, path);
     int existed = rc == 0 ? mlops_object_exists(s, &id) : 0;
     if (existed < 0)
         rc = existed;
@@ -110,8 +99,8 @@ int mlops__object_put_fd(mlops_oid *out, mlops_put_stats *stats, mlops_store *s,
     if (!S_ISREG(st0.st_mode))
         return mlops__error_set(MLOPS_EINVALID, "'%s' is not a regular file", path);
     local.size = size;
-    (void)wants_chunks(&o, size); /* chunking: not yet */
-    int rc = put_whole(out, &local, s, fd, &st0, size, path);
+    int rc = wants_chunks(&o, size) ? mlops__chunked_put(out, &local, s, fd, &st0, size, path, &o)
+                                    : put_whole(out, &local, s, fd, &st0, size, path);
     if (rc == 0 && stats)
         *stats = local;
     return rc;

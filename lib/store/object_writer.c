@@ -198,8 +198,8 @@ static int be_write(mlops_object_writer *w, const void *data, size_t len)
 
 static int open_backend(mlops_object_writer *w, int encoding, uint64_t logical_size)
 {
-    unsigned char hdr[MLOPS__OBJ_HDR_ZLIB];
-    size_t n = mlops__obj_header_encode(hdr, encoding, logical_size);
+    unsigned char hdr[MLOPS__OBJ_HDR_MAX];
+    size_t n = mlops__obj_header_encode(hdr, encoding, logical_size, 0);
     MLOPS__TRY(w->s->be.obj_write_open(&w->s->be, &w->bw));
     return be_write(w, hdr, n);
 }

@@ -77,6 +77,8 @@ int mlops_store_open(mlops_store **out, const char *path, const mlops_store_opti
     int rc = wrap(out, &be, &o);
     if (rc < 0)
         be.free(&be);
+    else
+        (*out)->obj_touch = mlops__fsb_obj_touch;
     return rc;
 }
 
@@ -93,6 +95,8 @@ int mlops_store_open_memory(mlops_store **out, const mlops_store_options *opts)
     int rc = wrap(out, &be, &o);
     if (rc < 0)
         be.free(&be);
+    else
+        (*out)->obj_touch = mlops__memory_obj_touch;
     return rc;
 }
 

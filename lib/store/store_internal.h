@@ -6,10 +6,18 @@
 #include "mlops/store.h"
 #include "mlops/sys/backend.h"
 
+/* Refreshes the time of an existing blob (for gc's grace period) and makes
+ * it part of the next commit point, as a commit of the same id would,
+ * without writing it again. 1 and *stored_size if it exists, 0 if not. */
+typedef int (*mlops__obj_touch_fn)(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size);
+
 struct mlops_store {
     mlops_backend be;          /* the backend's vtable (copied) */
     mlops_store_options opts;  /* effective options */
     int readonly;
+    /* Built-in backends only; NULL for a custom one, whose blobs are then
+     * written again to refresh them (chunked puts, chunked_put.c). */
+    mlops__obj_touch_fn obj_touch;
 };
 
 /*
@@ -23,6 +31,10 @@ int mlops__backend_fs_open(mlops_backend *out, const char *path, const mlops_sto
 
 /* The memory backend: everything in this process's memory. */
 int mlops__backend_memory_new(mlops_backend *out);
+
+/* The built-in backends' obj_touch. */
+int mlops__fsb_obj_touch(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size);
+int mlops__memory_obj_touch(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size);
 
 /* Refuses writes on a read-only store (MLOPS_EPERM) and NULL handles. */
 int mlops__store_check_writable(mlops_store *s);

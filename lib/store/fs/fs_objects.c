@@ -20,11 +20,16 @@
 #include "common/alloc.h"
 #include "common/fs.h"
 #include "fs_internal.h"
+#include "store/store_internal.h"
 
 /* Large blobs: hand dirty pages to the disk every few MiB so that the
  * commit point's fsync finds little left to do (what makes a 1 GiB put cost
  * about the same as `cp` + fsync instead of write-everything-then-wait). */
 #define WRITEBACK_STEP ((uint64_t)8 << 20)
+/* At the commit, blobs from this size on (chunks of a chunked put, say) go
+ * to writeback too, so that a thousand of them do not all wait for the
+ * commit point; smaller ones are not worth a system call each. */
+#define WRITEBACK_MIN ((uint64_t)256 << 10)
 
 typedef struct fs_writer {
     int fd;
@@ -327,7 +332,7 @@ static int fs_obj_write_commit(mlops_backend *b, void *wp, const mlops_oid *id)
             goto done;
         }
     } else if (fs->durability == MLOPS_DURABILITY_COMMIT) {
-        start_writeback(w, w->size >= WRITEBACK_STEP);
+        start_writeback(w, w->size >= WRITEBACK_MIN);
     }
     /* A named temp is closed before it is published: NFS reports delayed
      * write errors at close. An anonymous one (never on NFS) is published
@@ -355,6 +360,34 @@ static int fs_obj_write_commit(mlops_backend *b, void *wp, const mlops_oid *id)
 done:
     mlops__free(final);
     writer_release(w); /* unlinks the temp name; the object keeps its link */
+    return rc;
+}
+
+int mlops__fsb_obj_touch(mlops_backend *b, const mlops_oid *id, uint64_t *stored_size)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    MLOPS__TRY(mlops__fsb_check_writable(fs));
+    char *path = object_path(fs, id);
+    if (!path)
+        return mlops__error_oom();
+    int rc = 1;
+    struct stat st;
+    /* The time first: once it is fresh gc leaves the blob alone, so if
+     * it is still there afterwards it stays. Like publish_once, a blob we
+     * may not touch (another user's) is still used. */
+    if (utimensat(AT_FDCWD, path, NULL, 0) < 0 && (errno == ENOENT || errno == ENOTDIR))
+        rc = 0;
+    else if (stat(path, &st) < 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? 0 : mlops__error_errno(errno, "cannot stat '%s'", path);
+    if (rc == 1) {
+        *stored_size = (uint64_t)st.st_size;
+        int e = fs->durability == MLOPS_DURABILITY_FULL ? make_durable(fs, path, 1, 0) : 0;
+        if (e < 0)
+            rc = e;
+        else if (fs->durability == MLOPS_DURABILITY_COMMIT)
+            mlops__fsb_pending_add(fs, id, 0);
+    }
+    mlops__free(path);
     return rc;
 }
 
