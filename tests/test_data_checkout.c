@@ -911,10 +911,30 @@ START_TEST(hardlink_mode)
     ck_assert_int_eq(chmod(copy, 0644), 0);
     tu_write_file(copy, "BETA", 4);
     free(copy);
+    char *p;
     snap_dir(st.s, src, 0); /* gc took the objects: put them back */
     char *dest3 = tu_mkdtemp();
     ck_assert_int_eq(checkout(&info, st.s, &sn.id, dest3, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
     assert_same_content(src, dest3);
+    /* A fanout directory of the cache replaced by a symlink to elsewhere,
+     * holding a plausible copy: never followed. */
+    char *fan = tu_path("%s/data-cache/%.2s", st.dir, hex), *elsewhere = tu_mkdtemp();
+    char *planted = tu_path("%s/%s", elsewhere, hex + 2), *dest4 = tu_mkdtemp();
+    tu_write_file(planted, "EVIL", 4);
+    ck_assert_int_eq(chmod(planted, 0444), 0);
+    tu_rmrf(fan);
+    ck_assert_int_eq(symlink(elsewhere, fan), 0);
+    ck_assert_int_ne(checkout(NULL, st.s, &sn.id, dest4, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    p = tu_path("%s/sub/b.txt", dest4);
+    ck_assert(!tu_exists(p) || inode_of(dest4, "sub/b.txt") != inode_of(elsewhere, hex + 2));
+    ck_assert_int_eq(unlink(fan), 0);
+    tu_rmrf(elsewhere);
+    tu_rmrf(dest4);
+    free(p);
+    free(fan);
+    free(elsewhere);
+    free(planted);
+    free(dest4);
     /* Not on an fs store, or across filesystems: refused up front. */
     tu_store mem;
     tu_store_open(&mem, TU_MEMORY, NULL);

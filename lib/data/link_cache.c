@@ -273,13 +273,14 @@ dev_t mlops__link_cache_dev(const mlops__link_cache *lc)
     return lc->dev;
 }
 
-/* "xx/<62 hex>" or "xx/<62 hex>.x". */
-static void cache_rel(char rel[80], const mlops_oid *id, int exec)
-{
-    char hex[MLOPS_OID_HEXSZ + 1];
-    mlops_oid_tohex(hex, id);
-    snprintf(rel, 80, "%.2s/%s%s", hex, hex + 2, exec ? ".x" : "");
-}
+/* One copy: its fanout directory data-cache/<xx>, opened O_NOFOLLOW (a
+ * symlink planted there is never followed), and its name in it. */
+typedef struct cached {
+    int fan;
+    char name[68]; /* "<62 hex>" or "<62 hex>.x" */
+    char rel[72];  /* "xx/<name>", for messages */
+    struct stat st;
+} cached;
 
 static mode_t cache_mode(int exec)
 {
@@ -291,55 +292,77 @@ static int cache_usable(const struct stat *st, const mlops__tree_entry *e, int e
     return S_ISREG(st->st_mode) && (uint64_t)st->st_size == e->size && (st->st_mode & 07777) == cache_mode(exec);
 }
 
+static void cached_close(cached *k)
+{
+    if (k->fan >= 0)
+        close(k->fan);
+    k->fan = -1;
+}
+
+static int fan_open(mlops__link_cache *lc, cached *k, const mlops_oid *id, int exec)
+{
+    char hex[MLOPS_OID_HEXSZ + 1], fan[3];
+    mlops_oid_tohex(hex, id);
+    snprintf(fan, sizeof fan, "%.2s", hex);
+    snprintf(k->name, sizeof k->name, "%s%s", hex + 2, exec ? ".x" : "");
+    snprintf(k->rel, sizeof k->rel, "%s/%s", fan, k->name);
+    k->fan = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (k->fan < 0 && errno == ENOENT && (mkdirat(lc->rootfd, fan, 0777) == 0 || errno == EEXIST))
+        k->fan = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (k->fan < 0)
+        return mlops__error_errno(errno, "cannot open '%s/%s'", lc->path, fan);
+    return 0;
+}
+
 /* Writes the copy from the store (replace: over an unusable one). */
 static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
-                      int exec, const char *rel, int replace)
+                      int exec, const cached *k, int replace)
 {
-    char fan[3] = { rel[0], rel[1], '\0' };
-    int dfd = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0 && errno == ENOENT && (mkdirat(lc->rootfd, fan, 0777) == 0 || errno == EEXIST))
-        dfd = openat(lc->rootfd, fan, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-        return mlops__error_errno(errno, "cannot open '%s/%s'", lc->path, fan);
     tmpf t;
-    int rc = 0, err = tmp_open(c, &t, dfd, cache_mode(exec));
+    int rc = 0, err = tmp_open(c, &t, k->fan, cache_mode(exec));
     if (err < 0)
-        rc = mlops__error_errno(-err, "cannot create a file in '%s/%s'", lc->path, fan);
+        rc = mlops__error_errno(-err, "cannot create a file beside '%s/%s'", lc->path, k->rel);
     if (rc == 0)
-        rc = stream(c, w, e, t.fd, lc->path, rel);
+        rc = stream(c, w, e, t.fd, lc->path, k->rel);
     /* Exactly 0444/0555 whatever the umask: the mode is how a copy that
      * someone made writable is recognised. */
     if (rc == 0 && fchmod(t.fd, cache_mode(exec)) < 0)
-        rc = mlops__error_errno(errno, "cannot set the mode of '%s/%s'", lc->path, rel);
+        rc = mlops__error_errno(errno, "cannot set the mode of '%s/%s'", lc->path, k->rel);
     if (rc == 0)
-        rc = sync_file(c, t.fd, lc->path, rel);
+        rc = sync_file(c, t.fd, lc->path, k->rel);
     if (rc == 0) {
-        err = tmp_publish(&t, dfd, rel + 3, replace ? PUB_REPLACE : PUB_KEEP);
+        err = tmp_publish(&t, k->fan, k->name, replace ? PUB_REPLACE : PUB_KEEP);
         if (err < 0 && err != -EEXIST) /* EEXIST: made by someone else meanwhile */
-            rc = mlops__error_errno(-err, "cannot publish '%s/%s'", lc->path, rel);
+            rc = mlops__error_errno(-err, "cannot publish '%s/%s'", lc->path, k->rel);
     }
-    tmp_close(&t, dfd);
-    close(dfd);
+    tmp_close(&t, k->fan);
     return rc;
 }
 
-/* Makes sure the raw copy of e exists and is usable; *st is its stat. */
+/* Makes sure the raw copy of e exists and is usable; k->st is its stat.
+ * On success the caller closes k. */
 static int cache_get(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
-                     int exec, char rel[80], struct stat *st)
+                     int exec, cached *k)
 {
-    cache_rel(rel, &e->id, exec);
+    MLOPS__TRY(fan_open(lc, k, &e->id, exec));
+    int rc = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         int replace = 0;
-        if (fstatat(lc->rootfd, rel, st, AT_SYMLINK_NOFOLLOW) == 0) {
-            if (cache_usable(st, e, exec))
+        if (fstatat(k->fan, k->name, &k->st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (cache_usable(&k->st, e, exec))
                 return 0;
             replace = 1;
         } else if (errno != ENOENT) {
-            return mlops__error_errno(errno, "cannot stat '%s/%s'", lc->path, rel);
+            rc = mlops__error_errno(errno, "cannot stat '%s/%s'", lc->path, k->rel);
+            break;
         }
-        MLOPS__TRY(cache_make(lc, c, w, e, exec, rel, replace));
+        if ((rc = cache_make(lc, c, w, e, exec, k, replace)) < 0)
+            break;
     }
-    return mlops__error_set(MLOPS_EIO, "'%s/%s' keeps changing", lc->path, rel);
+    if (rc == 0)
+        rc = mlops__error_set(MLOPS_EIO, "'%s/%s' keeps changing", lc->path, k->rel);
+    cached_close(k);
+    return rc;
 }
 
 /* 1 if fd now holds a clone of e's copy, 0 if this filesystem cannot
@@ -348,30 +371,31 @@ static int cache_clone(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker
                        int fd)
 {
 #ifdef FICLONE
-    char rel[80];
-    struct stat st;
-    MLOPS__TRY(cache_get(lc, c, w, e, 0, rel, &st));
-    int src = openat(lc->rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (src < 0)
-        return mlops__error_errno(errno, "cannot open '%s/%s'", lc->path, rel);
-    int r = ioctl(fd, FICLONE, src);
+    cached k;
+    MLOPS__TRY(cache_get(lc, c, w, e, 0, &k));
+    int src = openat(k.fan, k.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     int err = errno;
+    cached_close(&k);
+    if (src < 0)
+        return mlops__error_errno(err, "cannot open '%s/%s'", lc->path, k.rel);
+    int r = ioctl(fd, FICLONE, src);
+    err = errno;
     close(src);
     if (r == 0)
         return 1;
     if (err == EOPNOTSUPP || err == ENOTTY || err == EXDEV || err == EINVAL || err == ENOSYS || err == EPERM)
         return 0;
-    return mlops__error_errno(err, "cannot clone '%s/%s'", lc->path, rel);
+    return mlops__error_errno(err, "cannot clone '%s/%s'", lc->path, k.rel);
 #else
     (void)lc, (void)c, (void)w, (void)e, (void)fd;
     return 0;
 #endif
 }
 
-/* Links the copy at rel to dirfd/name. 0 or -errno. */
-static int link_copy(mlops__link_cache *lc, const char *rel, int dirfd, const char *name, int name_free)
+/* Links the copy to dirfd/name. 0 or -errno. */
+static int link_copy(const cached *k, int dirfd, const char *name, int name_free)
 {
-    if (name_free && linkat(lc->rootfd, rel, dirfd, name, 0) == 0)
+    if (name_free && linkat(k->fan, k->name, dirfd, name, 0) == 0)
         return 0;
     if (name_free && errno != EEXIST)
         return -errno;
@@ -379,7 +403,7 @@ static int link_copy(mlops__link_cache *lc, const char *rel, int dirfd, const ch
     int e = mlops__co_tmp_name(tmp);
     if (e < 0)
         return e;
-    if (linkat(lc->rootfd, rel, dirfd, tmp, 0) < 0)
+    if (linkat(k->fan, k->name, dirfd, tmp, 0) < 0)
         return -errno;
     e = renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
     /* Also after success: renaming a link over another link to the same
@@ -396,20 +420,25 @@ static int place_hardlink(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co
     const mlops__tree_entry *e = j->e;
     const char *dir = j->dir->path;
     int exec = (e->flags & MLOPS__TREE_EXEC) != 0;
-    char rel[80];
+    cached k;
     struct stat st;
     int err = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
-        MLOPS__TRY(cache_get(c->links, c, w, e, exec, rel, &st));
-        if (j->ino && j->dev == st.st_dev && j->ino == st.st_ino) {
+        MLOPS__TRY(cache_get(c->links, c, w, e, exec, &k));
+        if (j->ino && j->dev == k.st.st_dev && j->ino == k.st.st_ino) {
+            cached_close(&k);
             d->unchanged = 1;
-            keep_key(c, j->ordinal, &st);
+            keep_key(c, j->ordinal, &k.st);
             return 0;
         }
-        err = link_copy(c->links, rel, j->dir->fd, name, j->name_free);
-        if (err == -EMLINK) /* the copy has all the links it can take: a fresh one */
-            MLOPS__TRY(cache_make(c->links, c, w, e, exec, rel, 1));
-        else if (err != -ENOENT) /* ENOENT: the copy was removed meanwhile: again */
+        err = link_copy(&k, j->dir->fd, name, j->name_free);
+        /* EMLINK: the copy has all the links it can take: a fresh one, and
+         * again. ENOENT: the copy was removed meanwhile: again. */
+        int rc = err == -EMLINK ? cache_make(c->links, c, w, e, exec, &k, 1) : 0;
+        cached_close(&k);
+        if (rc < 0)
+            return rc;
+        if (err != -EMLINK && err != -ENOENT)
             break;
     }
     if (err == -EXDEV)
