@@ -1146,6 +1146,36 @@ START_TEST(many_files)
 }
 END_TEST
 
+/* The library's own snapshot, checked out, is the source again, and a
+ * status of the checkout against it finds nothing. */
+START_TEST(snapshot_round_trip)
+{
+    tu_store st;
+    tu_store_open(&st, TU_FS, NULL);
+    char *src = make_fixture(), *dest = tu_mkdtemp(), hex[65];
+    mlops_data_snapshot_info si;
+    int rc = mlops_data_snapshot(&si, st.s, src, NULL);
+    ck_assert_msg(rc == 0, "snapshot: %s", mlops_error_last());
+    snapped by_hand = snap_dir(st.s, src, 0);
+    ck_assert(mlops_oid_cmp(&si.id, &by_hand.id) == 0); /* the same manifests */
+    mlops_data_checkout_info info;
+    ck_assert_int_eq(checkout(&info, st.s, &si.id, dest, 0, MLOPS_DATA_CHECKOUT_COPY, NULL), 0);
+    ck_assert_uint_eq(info.files_written, si.files);
+    assert_same_tree(src, dest);
+    tu_hex(&si.id, hex);
+    mlops_data_diff *diff = NULL;
+    rc = mlops_data_status(&diff, st.s, hex, dest, NULL);
+    ck_assert_msg(rc == 0, "status: %s", mlops_error_last());
+    ck_assert_uint_eq(diff->count, 0);
+    mlops_data_diff_free(diff);
+    tu_rmrf(src);
+    tu_rmrf(dest);
+    free(src);
+    free(dest);
+    tu_store_destroy(&st);
+}
+END_TEST
+
 /* Out of memory at every allocation of a checkout the stat cache settles
  * (no file to write: no worker thread, whose allocations the counting
  * allocator could not follow): ENOMEM, nothing leaked, then success. */
@@ -1200,6 +1230,7 @@ static TCase *functional_tests(void)
     tcase_add_test(tc, progress_and_stop);
     tcase_add_test(tc, many_files);
     tcase_add_test(tc, out_of_memory);
+    tcase_add_test(tc, snapshot_round_trip);
     return tc;
 }
 
