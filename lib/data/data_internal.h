@@ -75,6 +75,10 @@ typedef struct mlops__tree {
     void *data;     /* the object's bytes, owned */
 } mlops__tree;
 
+/* The order of manifest entries: bytewise (memcmp), shorter first on a
+ * common prefix. */
+int mlops__tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
 /* Sorts entries bytewise by name (memcmp, shorter first on a tie). */
 void mlops__tree_sort(mlops__tree_entry *entries, size_t count);
 

@@ -29,7 +29,7 @@
 #define TREE_HEADER 8
 #define ENTRY_FIXED (1 + 1 + 2 + 4 + 8 + 8 + MLOPS_OID_RAWSZ)
 
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int mlops__tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
     if (c)
@@ -40,7 +40,7 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 static int entry_cmp(const void *pa, const void *pb)
 {
     const mlops__tree_entry *a = pa, *b = pb;
-    return name_cmp(a->name, a->name_len, b->name, b->name_len);
+    return mlops__tree_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
 void mlops__tree_sort(mlops__tree_entry *entries, size_t count)
@@ -67,7 +67,7 @@ static int entry_check(const mlops__tree_entry *e, const mlops__tree_entry *prev
 {
     MLOPS__TRY(mlops__data_name_check(e->name, e->name_len));
     if (prev) {
-        int c = name_cmp(prev->name, prev->name_len, e->name, e->name_len);
+        int c = mlops__tree_name_cmp(prev->name, prev->name_len, e->name, e->name_len);
         if (c == 0)
             return mlops__error_set(MLOPS_EINVALID, "invalid manifest: duplicate name '%.*s'", (int)e->name_len,
                                     e->name);
@@ -318,7 +318,7 @@ const mlops__tree_entry *mlops__tree_find(const mlops__tree *t, const char *name
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const mlops__tree_entry *e = &t->entries[mid];
-        int c = name_cmp(e->name, e->name_len, name, len);
+        int c = mlops__tree_name_cmp(e->name, e->name_len, name, len);
         if (c == 0)
             return e;
         if (c < 0)

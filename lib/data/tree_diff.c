@@ -45,15 +45,6 @@ int mlops__tree_diff_store_loader(mlops__tree *out, const mlops_oid *id, unsigne
     return mlops__tree_load(out, (mlops_store *)ctx, id, depth);
 }
 
-/* The manifests' own order: bytewise, shorter first on a common prefix. */
-static int entry_name_cmp(const mlops__tree_entry *a, const mlops__tree_entry *b)
-{
-    int c = memcmp(a->name, b->name, a->name_len < b->name_len ? a->name_len : b->name_len);
-    if (c)
-        return c;
-    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
-}
-
 /* The array arr with its capacity doubled (first: the initial one), or
  * NULL (arr intact) when out of memory. */
 static void *grow(void *arr, size_t *cap, size_t elem, size_t first)
@@ -181,7 +172,7 @@ static int step(walk *w)
         pop(w);
         return 0;
     }
-    int c = !o ? 1 : !n ? -1 : entry_name_cmp(o, n);
+    int c = !o ? 1 : !n ? -1 : mlops__tree_name_cmp(o->name, o->name_len, n->name, n->name_len);
     /* Advance before acting: acting may push and move the stack. */
     f->i += c <= 0;
     f->j += c >= 0;
