@@ -159,11 +159,12 @@ MLOPS_API int mlops_put_options_init(mlops_put_options *opts, unsigned int versi
 /* What a put did. */
 typedef struct mlops_put_stats {
     uint64_t size;       /* logical bytes of the file */
-    uint64_t stored;     /* bytes this put added to the store: the logical
-                            size of the objects it created (new chunks and
-                            the index, or the whole object); 0 when all
-                            existed already */
-    uint64_t chunks;     /* chunks of the file; 0 when not chunked */
+    uint64_t stored;     /* bytes this put added to the store, before any
+                            compression: the chunks that were new plus the
+                            index, or the whole object if it was new; 0
+                            when everything existed already */
+    uint64_t chunks;     /* chunks of the file; 0 when not chunked (a file
+                            of one chunk is stored as one object) */
     uint64_t chunks_new; /* chunks that were not in the store yet */
 } mlops_put_stats;
 
