@@ -155,13 +155,8 @@ int mlops__co_fix_exec(int fd, int exec, struct stat *st, int *changed);
  * is not the regular file (dev, ino) seen before (ino 0: any). */
 int mlops__co_open_existing(int dirfd, const char *name, dev_t dev, ino_t ino, struct stat *st);
 
-/* A random temp name beside the destination's files. */
+/* A random temp name (MLOPS__CO_TMP_PREFIX + 16 hex). 0 or -errno. */
 int mlops__co_tmp_name(char out[48]);
-
-/* Removes name from dirfd, recursively for a directory, never following a
- * symlink; *count grows by the entries removed. 0 or a code (error set);
- * path is dirfd's path relative to dest, for messages. */
-int mlops__co_remove(int dirfd, const char *name, const char *path, uint64_t *count);
 
 /* ---- link cache (link_cache.c) ----------------------------------------- */
 

@@ -475,7 +475,9 @@ static int link_entry(walk *W, const mlops__tree_entry *e, mlops__co_dirh *h, co
     if (!there && errno != EEXIST)
         return mlops__error_errno(errno, "cannot create symlink '%s'", here(W));
     char tmp[48];
-    MLOPS__TRY(mlops__co_tmp_name(tmp));
+    int err = mlops__co_tmp_name(tmp);
+    if (err < 0)
+        return mlops__error_errno(-err, "cannot get random bytes");
     if (symlinkat(W->target, h->fd, tmp) < 0)
         return mlops__error_errno(errno, "cannot create symlink '%s'", here(W));
     if (renameat(h->fd, tmp, h->fd, name) < 0) {
