@@ -481,7 +481,7 @@ static int link_entry(walk *W, const mlops__tree_entry *e, mlops__co_dirh *h, co
     if (symlinkat(W->target, h->fd, tmp) < 0)
         return mlops__error_errno(errno, "cannot create symlink '%s'", here(W));
     if (renameat(h->fd, tmp, h->fd, name) < 0) {
-        int err = errno;
+        err = errno;
         unlinkat(h->fd, tmp, 0);
         return mlops__error_errno(err, "cannot replace '%s' with a symlink", here(W));
     }
