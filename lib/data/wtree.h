@@ -4,8 +4,9 @@
  * content read), then compute ids with the stat cache and a pool of
  * reader threads.
  *
- * Memory: one compact node per entry plus its name in a string arena, so
- * a million files cost well under 100 MiB. A wtree is used by one thread
+ * Memory: one 80-byte node per entry plus its name in a string arena, no
+ * allocation per entry: a snapshot of a million files peaks near 100 MiB
+ * resident (160 MiB when a million-entry stat cache is loaded too). A wtree is used by one thread
  * at a time (mlops__wtree_hash starts its own workers inside).
  */
 #ifndef MLOPS_LIB_DATA_WTREE_H
