@@ -246,8 +246,11 @@ typedef struct mlops_data_checkout_info {
  * dest's content; a file as dest/<its name>. out may be NULL.
  * Errors: MLOPS_ENOTFOUND, MLOPS_EINVALID (an invalid manifest, a subpath
  * through a symlink, dest or a directory on the way being a symlink),
- * MLOPS_EUNSUPPORTED (hardlink across filesystems or on a non-fs store),
- * MLOPS_ECORRUPT, MLOPS_EIO.
+ * MLOPS_EEXISTS (a non-empty directory where the version has a file, without
+ * CLEAN), MLOPS_EUNSUPPORTED (hardlink across filesystems or on a non-fs
+ * store), MLOPS_EPERM (hardlink on a read-only store), MLOPS_EUSER,
+ * MLOPS_ECORRUPT, MLOPS_EIO. Nothing is written when the call fails before
+ * its first write (every EINVALID and EEXISTS above).
  */
 MLOPS_API int mlops_data_checkout(mlops_data_checkout_info *out, mlops_store *store, const char *ref,
                                   const char *dest, const mlops_data_checkout_options *opts);
