@@ -197,11 +197,16 @@ static int validate(mlops__statcache *c, const char *real)
         if (mlops__buf_put(&prev, cur.ptr, cur.len) < 0)
             nomem = rc = 1;
     }
-    mlops__buf_dispose(&cur);
+    /* cur has grown to hold the longest path: lookups decode into it
+     * without ever allocating, so a lookup cannot fail. */
+    cur.len = 0;
+    mlops__buf_dispose(&c->path);
+    c->path = cur;
     mlops__buf_dispose(&prev);
     return nomem ? mlops__error_oom() : rc;
 }
 
+/* Never allocates: validate() left c->path large enough for every record. */
 static void advance(mlops__statcache *c)
 {
     int nomem = 0;
