@@ -45,31 +45,6 @@ static void lnk(const char *dir, const char *rel, const char *target)
     free(p);
 }
 
-/* Sets mtime (and atime) of every entry below dir back by secs, so that no
- * test has to sleep through the racy window. */
-static void age(const char *dir, int secs)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        struct stat st;
-        ck_assert_int_eq(fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
-        struct timespec ts[2] = { st.st_mtim, st.st_mtim };
-        ts[0].tv_sec -= secs;
-        ts[1].tv_sec -= secs;
-        if (S_ISDIR(st.st_mode)) {
-            char *sub = tu_path("%s/%s", dir, e->d_name);
-            age(sub, secs);
-            free(sub);
-        }
-        ck_assert_int_eq(utimensat(dirfd(d), e->d_name, ts, AT_SYMLINK_NOFOLLOW), 0);
-    }
-    closedir(d);
-}
-
 /* A tree with a bit of everything a snapshot records. */
 static char *sample_tree(void)
 {
@@ -601,7 +576,7 @@ START_TEST(out_of_memory)
     tu_store t;
     tu_store_open(&t, _i, NULL);
     char *root = sample_tree();
-    age(root, 10);
+    tu_age_tree(root, 10);
     mlops_data_snapshot_info want = snap(t.s, root, MLOPS_DATA_NO_CACHE, NULL);
     tu_store_close(&t);
     int failures = 0;

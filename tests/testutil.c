@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -501,4 +502,32 @@ void tu_alloc_install(tu_alloc *a)
 void tu_alloc_remove(void)
 {
     ck_assert_int_eq(mlops_allocator_set(NULL), 0);
+}
+
+void tu_set_mtime_from_now(const char *path, int secs)
+{
+    struct timespec ts[2];
+    clock_gettime(CLOCK_REALTIME, &ts[0]);
+    ts[0].tv_sec += secs;
+    ts[1] = ts[0];
+    ck_assert_msg(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == 0, "utimensat %s: %s", path,
+                  strerror(errno));
+}
+
+static int age_secs;
+
+static int age_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    tu_set_mtime_from_now(path, -age_secs);
+    return 0;
+}
+
+void tu_age_tree(const char *path, int secs)
+{
+    age_secs = secs;
+    /* FTW_DEPTH: a directory is stamped after its entries changed it */
+    ck_assert_int_eq(nftw(path, age_one, 16, FTW_PHYS | FTW_DEPTH), 0);
 }

@@ -37,6 +37,13 @@ char *tu_tree(const char *dir);
  * paths), sorted; returns their number. */
 size_t tu_list_files(const char *dir, char **out, size_t cap);
 void tu_free_list(char **list, size_t n);
+/* Sets the mtime (and atime) of path and of everything below it to now
+ * minus secs, without following symlinks: files then look old enough for
+ * the stat cache's racy rule without any test sleeping. */
+void tu_age_tree(const char *path, int secs);
+/* Sets the mtime (and atime) of one path to now plus secs (no follow): a
+ * file stamped in the future is racy for any stat cache taken before it. */
+void tu_set_mtime_from_now(const char *path, int secs);
 
 /* ---- hashing, independent of the library ---------------------------- */
 /* Runs `sha256sum path`; writes 64 hex digits + NUL. */

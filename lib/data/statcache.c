@@ -17,6 +17,7 @@
  * bytes plus one path buffer is all the memory a lookup needs.
  */
 #include <errno.h>
+#include <sys/vfs.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct mlops__statcache {
     unsigned char *data; /* the whole object; NULL: empty cache */
     size_t len;
     int64_t taken_ns;
+    int64_t racy_ns;              /* the racy margin of the directory's filesystem */
     const unsigned char *p, *end; /* next record */
     int have;                     /* a current record is decoded */
     mlops__buf path;              /* current record */
@@ -162,6 +164,27 @@ static int path_ok(const mlops__buf *b)
 
 /* ---- loading ------------------------------------------------------------- */
 
+int64_t mlops__statcache_racy_ns(const char *path)
+{
+    /* Local filesystems with nanosecond timestamps: the kernel stamps files
+     * from a clock at most a jiffy (10 ms at HZ=100) behind CLOCK_REALTIME. */
+    static const unsigned long fine[] = {
+        0xEF53ul,     /* ext2/3/4 */
+        0x58465342ul, /* xfs */
+        0x9123683Eul, /* btrfs */
+        0x01021994ul, /* tmpfs */
+        0xF2F52010ul, /* f2fs */
+        0x2FC12FC1ul, /* zfs */
+        0x794C7630ul, /* overlayfs */
+    };
+    struct statfs fs;
+    if (statfs(path, &fs) == 0)
+        for (size_t i = 0; i < sizeof fine / sizeof *fine; i++)
+            if ((unsigned long)fs.f_type == fine[i])
+                return MLOPS__STATCACHE_RACY_LOCAL_NS;
+    return MLOPS__STATCACHE_RACY_NS;
+}
+
 static int ref_name(char out[sizeof REF_PREFIX + MLOPS_OID_HEXSZ], const char *real)
 {
     mlops_oid h;
@@ -234,6 +257,7 @@ static int load_into(mlops__statcache *c, mlops_store *store, const char *root)
         c->data = data;
         c->len = len;
         c->end = c->data + len;
+        c->racy_ns = mlops__statcache_racy_ns(real);
         rc = validate(c, real);
     }
     if (rc != 0) {
@@ -270,9 +294,9 @@ static int trusted(const mlops__statcache *c, const mlops__stat_key *k)
     if (m->dev != k->dev || m->ino != k->ino || m->size != k->size || m->mtime_ns != k->mtime_ns ||
         m->ctime_ns != k->ctime_ns)
         return 0;
-    if (c->taken_ns < INT64_MIN + MLOPS__STATCACHE_RACY_NS)
+    if (c->taken_ns < INT64_MIN + c->racy_ns)
         return 0;
-    return k->mtime_ns < c->taken_ns - MLOPS__STATCACHE_RACY_NS;
+    return k->mtime_ns < c->taken_ns - c->racy_ns;
 }
 
 int mlops__statcache_lookup(mlops__statcache *c, const char *relpath, const mlops__stat_key *key, mlops_oid *out)

@@ -17,7 +17,8 @@
 
 /*
  * Racy rule: an entry is trusted only if its mtime is older than the
- * cache's taken time minus this margin. A file written in the same clock
+ * cache's taken time minus a margin: 2 s by default, less on known local
+ * filesystems (below). A file written in the same clock
  * tick as (or just before) the scan could be written again without its
  * mtime moving; 2 s covers coarse kernel timestamps (a jiffy behind
  * CLOCK_REALTIME), FAT's 2 s mtime granularity and small NFS clock skew
@@ -27,6 +28,15 @@
  * rewrites within one clock tick of the scan could go unseen.)
  */
 #define MLOPS__STATCACHE_RACY_NS 2000000000LL
+/* The margin on local filesystems known to stamp files in nanoseconds from
+ * the kernel's coarse clock (ext4, xfs, btrfs, tmpfs, f2fs, zfs, overlayfs):
+ * that clock lags CLOCK_REALTIME by at most a jiffy (10 ms at HZ=100), so
+ * twice that is safe, and files written a moment before a snapshot need not
+ * be read again by the next status. */
+#define MLOPS__STATCACHE_RACY_LOCAL_NS 20000000LL
+
+/* The racy margin for a directory on path's filesystem (statfs). */
+int64_t mlops__statcache_racy_ns(const char *path);
 
 typedef struct mlops__statcache mlops__statcache;
 /* The cache of working directory root (any path; resolved with realpath). Never fails for a missing or damaged cache (empty cache); ENOMEM. */
