@@ -315,6 +315,67 @@ START_TEST(single_file_and_empty_dir)
 }
 END_TEST
 
+/* An fs store inside the snapshotted tree is left out, like .git. */
+START_TEST(store_inside_tree_is_left_out)
+{
+    char *root = tu_mkdtemp();
+    put(root, "a.txt", "alpha");
+    char *store_dir = tu_path("%s/.mlops", root);
+    mlops_store *s = NULL;
+    ck_assert_int_eq(mlops_store_open(&s, store_dir, NULL), 0);
+    mlops_data_snapshot_info info = snap(s, root, 0, NULL);
+    mlops__tree tr;
+    ck_assert_int_eq(mlops__tree_load(&tr, s, &info.id, 0), 0);
+    ck_assert_uint_eq(tr.count, 1);
+    ck_assert_int_eq(memcmp(tr.entries[0].name, "a.txt", 5), 0);
+    mlops__tree_dispose(&tr);
+    ck_assert_uint_eq(info.files, 1);
+    ck_assert_uint_eq(info.skipped, 0);
+    /* the same tree without the store inside has the same id */
+    char *other = tu_mkdtemp();
+    put(other, "a.txt", "alpha");
+    mlops_data_snapshot_info same = snap(s, other, 0, NULL);
+    ck_assert_int_eq(mlops_oid_cmp(&same.id, &info.id), 0);
+    mlops_store_free(s);
+    tu_rmrf(root);
+    tu_rmrf(other);
+    free(root);
+    free(other);
+    free(store_dir);
+}
+END_TEST
+
+/* 255 directory levels are the limit checkout accepts: a deeper tree is
+ * refused at snapshot time rather than stored unusable. */
+START_TEST(depth_limit)
+{
+    tu_store t;
+    tu_store_open(&t, TU_MEMORY, NULL);
+    char *root = tu_mkdtemp();
+    int dfd = open(root, O_RDONLY | O_DIRECTORY);
+    ck_assert_int_ge(dfd, 0);
+    for (int level = 1; level <= MLOPS__DATA_DEPTH_MAX + 1; level++) {
+        ck_assert_int_eq(mkdirat(dfd, "d", 0755), 0);
+        int sub = openat(dfd, "d", O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(sub, 0);
+        close(dfd);
+        dfd = sub;
+        if (level == MLOPS__DATA_DEPTH_MAX) {
+            /* exactly at the limit: accepted */
+            mlops_data_snapshot_info ok;
+            ck_assert_int_eq(mlops_data_snapshot(&ok, t.s, root, NULL), 0);
+        }
+    }
+    close(dfd);
+    mlops_data_snapshot_info info;
+    tu_assert_err(mlops_data_snapshot(&info, t.s, root, NULL), MLOPS_EINVALID);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), "deeper than 255"));
+    tu_rmrf(root);
+    free(root);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
     tu_store t;
@@ -457,7 +518,7 @@ START_TEST(large_files)
     free(buf);
     mlops__wtree *w = NULL;
     mlops_data_snapshot_info hashed, stored;
-    ck_assert_int_eq(mlops__wtree_scan(&w, root, 0, NULL, NULL), 0);
+    ck_assert_int_eq(mlops__wtree_scan(&w, NULL, root, 0, NULL, NULL), 0);
     ck_assert_int_eq(mlops__wtree_hash(w, t.s, 0, NULL, &hashed), 0);
     mlops__wtree_free(w);
     stored = snap(t.s, root, 0, NULL);
@@ -478,7 +539,7 @@ START_TEST(hash_only_and_dir_tree)
     tu_store_open(&t, _i, NULL);
     char *root = sample_tree();
     mlops__wtree *w = NULL;
-    ck_assert_int_eq(mlops__wtree_scan(&w, root, 0, NULL, NULL), 0);
+    ck_assert_int_eq(mlops__wtree_scan(&w, NULL, root, 0, NULL, NULL), 0);
     mlops_data_snapshot_info hi;
     ck_assert_int_eq(mlops__wtree_hash(w, t.s, 0, NULL, &hi), 0);
     ck_assert_int_eq(mlops_object_exists(t.s, &hi.id), 0); /* nothing stored */
@@ -626,6 +687,8 @@ int main(void)
     tcase_add_loop_test(tc, skipped_entries, 0, TU_KINDS);
     tcase_add_loop_test(tc, single_file_and_empty_dir, 0, TU_KINDS);
     tcase_add_loop_test(tc, bad_input, 0, TU_KINDS);
+    tcase_add_test(tc, store_inside_tree_is_left_out);
+    tcase_add_test(tc, depth_limit);
     tcase_add_loop_test(tc, unreadable, 0, TU_KINDS);
     tcase_add_loop_test(tc, cache_reuse, 0, TU_KINDS);
     tcase_add_loop_test(tc, cache_damaged_or_stale, 0, TU_KINDS);

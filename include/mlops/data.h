@@ -10,6 +10,9 @@
  *  - Files are stored as ordinary objects (their id is their sha256sum);
  *    large files are chunked by content, so a new version of a big file
  *    stores only the chunks that changed.
+ *  - An fs store whose directory lies inside the snapshotted tree is left
+ *    out of it (as git leaves out .git). Trees deeper than 255 directory
+ *    levels are refused (MLOPS_EINVALID).
  *  - Symlinks are recorded, never followed. A symlink that is absolute or
  *    leaves the snapshotted tree, a special file (device, fifo, socket)
  *    and a name with control characters are skipped and reported through

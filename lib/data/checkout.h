@@ -29,7 +29,7 @@
 #include "statcache.h"
 
 /* Deeper trees are refused: phase 2 keeps one descriptor per level open. */
-#define MLOPS__CO_DEPTH_MAX 255
+#define MLOPS__CO_DEPTH_MAX MLOPS__DATA_DEPTH_MAX
 /* Entries a checkout may name, counting a subtree each time a crafted
  * snapshot shares it (a few linked manifests can name 2^60 paths); phase 1
  * loads each (manifest, depth) once, so refusing such a snapshot is quick. */

@@ -22,6 +22,10 @@
 
 #define MLOPS__DATA_ENTRY_NAME_MAX 255   /* bytes, like NAME_MAX */
 #define MLOPS__DATA_LINK_TARGET_MAX 4095 /* bytes, like PATH_MAX - 1 */
+/* Directory levels below a snapshot's root: snapshot refuses deeper trees
+ * and checkout refuses deeper manifests, so every snapshot can be checked
+ * out and a crafted one cannot exhaust the destination's path length. */
+#define MLOPS__DATA_DEPTH_MAX 255
 
 /* A manifest entry name: 1..255 bytes, not "." or "..", no '/', no NUL,
  * no control character (0x01..0x1f, 0x7f). MLOPS_EINVALID with a message

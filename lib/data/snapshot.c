@@ -34,7 +34,7 @@ int mlops_data_snapshot(mlops_data_snapshot_info *out, mlops_store *store, const
     const mlops_data_snapshot_options *o = opts ? opts : &snapshot_defaults;
     mlops_data_snapshot_info info;
     mlops__wtree *t = NULL;
-    int rc = mlops__wtree_scan(&t, path, o->flags, o->notice, o->notice_payload);
+    int rc = mlops__wtree_scan(&t, store, path, o->flags, o->notice, o->notice_payload);
     if (rc == 0)
         rc = mlops__wtree_hash(t, store, 1, o, &info);
     /* The cache is a hint for next time: written only after the snapshot

@@ -15,8 +15,12 @@
 #include "data_internal.h"
 
 typedef struct mlops__wtree mlops__wtree;
-/* Scans path (file or directory) into memory. flags: MLOPS_DATA_SKIP_UNREADABLE. notice may be NULL. */
-int mlops__wtree_scan(mlops__wtree **out, const char *path, unsigned flags, mlops_data_notice_cb notice, void *notice_payload);
+/* Scans path (file or directory) into memory. flags: MLOPS_DATA_SKIP_UNREADABLE.
+ * notice may be NULL. store (may be NULL): an fs store whose directory lies
+ * inside the tree is left out of it, as git leaves out .git. A directory
+ * deeper than MLOPS__DATA_DEPTH_MAX is MLOPS_EINVALID. */
+int mlops__wtree_scan(mlops__wtree **out, mlops_store *store, const char *path, unsigned flags,
+                      mlops_data_notice_cb notice, void *notice_payload);
 /* Computes every file's id (stat cache first unless opts->flags has NO_CACHE), then every directory's manifest id. With put != 0 files and manifests are stored; with put == 0 nothing is written to the store (status). opts may be NULL; info may be NULL. */
 int mlops__wtree_hash(mlops__wtree *t, mlops_store *store, int put, const mlops_data_snapshot_options *opts, mlops_data_snapshot_info *info);
 const mlops_oid *mlops__wtree_root_id(const mlops__wtree *t);

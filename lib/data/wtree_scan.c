@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "store/store_internal.h"
 #include "wtree_internal.h"
 
 int mlops__wtree_dev_index(mlops__wtree *t, uint64_t dev)
@@ -159,6 +160,8 @@ typedef struct scan_ctx {
     mlops__buf dir;   /* relative path of the directory being listed */
     mlops__buf entry; /* relative path of an entry, for notices */
     char *link;       /* readlink buffer */
+    int skip_store;   /* the fs store's own directory is inside the tree */
+    uint64_t store_dev, store_ino;
 } scan_ctx;
 
 static int notify(scan_ctx *c, mlops_data_notice kind, const char *path)
@@ -221,6 +224,13 @@ static int add_entry(scan_ctx *c, uint32_t parent, int dfd, const char *name, un
     }
     if (S_ISLNK(st.st_mode))
         return add_link(c, parent, dfd, name, len, depth, &st);
+    if (S_ISDIR(st.st_mode)) {
+        if (c->skip_store && (uint64_t)st.st_dev == c->store_dev && (uint64_t)st.st_ino == c->store_ino)
+            return 0; /* the store itself, like .git in a git work tree */
+        if (depth + 1 > MLOPS__DATA_DEPTH_MAX)
+            return mlops__error_set(MLOPS_EINVALID, "directories nested deeper than %d levels: '%s/%s/%s'",
+                                    MLOPS__DATA_DEPTH_MAX, c->t->path, c->dir.ptr, name);
+    }
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return skip(c, MLOPS_DATA_NOTICE_SPECIAL, name);
     uint32_t i;
@@ -322,9 +332,17 @@ static int scan_dir(scan_ctx *c, uint32_t i)
 }
 
 /* Breadth first, so that every directory's children are contiguous. */
-static int scan_tree(mlops__wtree *t, unsigned flags, mlops_data_notice_cb notice, void *payload)
+static int scan_tree(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_data_notice_cb notice,
+                     void *payload)
 {
-    scan_ctx c = { t, flags, notice, payload, MLOPS__BUF_INIT, MLOPS__BUF_INIT, NULL };
+    scan_ctx c = { t, flags, notice, payload, MLOPS__BUF_INIT, MLOPS__BUF_INIT, NULL, 0, 0, 0 };
+    const char *store_root = store ? mlops__store_fs_root(store) : NULL;
+    struct stat sst;
+    if (store_root && stat(store_root, &sst) == 0) {
+        c.skip_store = 1;
+        c.store_dev = (uint64_t)sst.st_dev;
+        c.store_ino = (uint64_t)sst.st_ino;
+    }
     c.link = mlops__malloc(MLOPS__DATA_LINK_TARGET_MAX + 2);
     int rc = c.link ? 0 : mlops__error_oom();
     for (uint32_t i = 0; rc == 0 && i < t->count; i++)
@@ -396,7 +414,8 @@ static int resolve_root(mlops__wtree *t)
     return rc;
 }
 
-static int scan_root(mlops__wtree *t, unsigned flags, mlops_data_notice_cb notice, void *payload)
+static int scan_root(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_data_notice_cb notice,
+                     void *payload)
 {
     struct stat st;
     if (lstat(t->path, &st) < 0)
@@ -409,10 +428,11 @@ static int scan_root(mlops__wtree *t, unsigned flags, mlops_data_notice_cb notic
     if (S_ISREG(st.st_mode))
         return open_root_file(t, &st);
     MLOPS__TRY(open_root_dir(t, &st));
-    return scan_tree(t, flags, notice, payload);
+    return scan_tree(t, store, flags, notice, payload);
 }
 
-int mlops__wtree_scan(mlops__wtree **out, const char *path, unsigned flags, mlops_data_notice_cb notice,
+int mlops__wtree_scan(mlops__wtree **out, mlops_store *store, const char *path, unsigned flags,
+                      mlops_data_notice_cb notice,
                       void *notice_payload)
 {
     if (!out || !path)
@@ -430,7 +450,7 @@ int mlops__wtree_scan(mlops__wtree **out, const char *path, unsigned flags, mlop
     t->taken_ns = taken;
     int rc = (t->path = mlops__strdup(path)) ? 0 : mlops__error_oom();
     if (rc == 0)
-        rc = scan_root(t, flags, notice, notice_payload);
+        rc = scan_root(t, store, flags, notice, notice_payload);
     if (rc < 0) {
         mlops__wtree_free(t);
         return rc;
