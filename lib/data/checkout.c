@@ -22,24 +22,19 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "common/fs.h"
 #include "store/store_internal.h"
 
 int mlops_data_checkout_options_init(mlops_data_checkout_options *opts, unsigned int version)
 {
     static const mlops_data_checkout_options defaults = MLOPS_DATA_CHECKOUT_OPTIONS_INIT;
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "checkout options: NULL argument");
-    if (version != MLOPS_DATA_CHECKOUT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "unknown checkout options version %u", version);
-    *opts = defaults;
-    return 0;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_DATA_CHECKOUT_OPTIONS_VERSION, "checkout");
 }
 
 static int check_options(const mlops_data_checkout_options *o)
 {
-    if (o->version != MLOPS_DATA_CHECKOUT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "unknown checkout options version %u", o->version);
+    MLOPS__TRY(mlops__options_version(o->version, MLOPS_DATA_CHECKOUT_OPTIONS_VERSION, "checkout"));
     if (o->flags & ~MLOPS_DATA_CHECKOUT_CLEAN)
         return mlops__error_set(MLOPS_EINVALID, "unknown checkout flags 0x%x", o->flags & ~MLOPS_DATA_CHECKOUT_CLEAN);
     if (o->mode != MLOPS_DATA_CHECKOUT_COPY && o->mode != MLOPS_DATA_CHECKOUT_HARDLINK &&

@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "common/fs.h"
 #include "data_internal.h"
 #include "version_record.h"
@@ -26,13 +27,8 @@
 
 int mlops_data_commit_options_init(mlops_data_commit_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "data_commit_options_init: NULL argument");
-    if (version != MLOPS_DATA_COMMIT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "data commit options version %u is not supported", version);
-    mlops_data_commit_options d = MLOPS_DATA_COMMIT_OPTIONS_INIT;
-    *opts = d;
-    return 0;
+    static const mlops_data_commit_options defaults = MLOPS_DATA_COMMIT_OPTIONS_INIT;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_DATA_COMMIT_OPTIONS_VERSION, "data commit");
 }
 
 /* Everything that can be refused is refused before any work is done. */
@@ -43,8 +39,7 @@ static int check_args(mlops_store *store, const char *dataset, const mlops_data_
     MLOPS__TRY(mlops__data_dataset_name_check(dataset));
     if (!o)
         return 0;
-    if (o->version != MLOPS_DATA_COMMIT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "data commit options version %u is not supported", o->version);
+    MLOPS__TRY(mlops__options_version(o->version, MLOPS_DATA_COMMIT_OPTIONS_VERSION, "data commit"));
     if (o->flags & ~KNOWN_FLAGS)
         return mlops__error_set(MLOPS_EINVALID, "unknown data commit flags 0x%x", o->flags & ~KNOWN_FLAGS);
     if (o->message && strlen(o->message) > MLOPS__DATA_MESSAGE_MAX)

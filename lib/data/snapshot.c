@@ -6,19 +6,15 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/options.h"
 #include "wtree.h"
 
 static const mlops_data_snapshot_options snapshot_defaults = MLOPS_DATA_SNAPSHOT_OPTIONS_INIT;
 
 int mlops_data_snapshot_options_init(mlops_data_snapshot_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "snapshot options: NULL argument");
-    if (version != MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "snapshot options version %u is unknown (expected %d)", version,
-                                MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION);
-    *opts = snapshot_defaults;
-    return 0;
+    return mlops__options_init(opts, &snapshot_defaults, sizeof snapshot_defaults, version,
+                               MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION, "snapshot");
 }
 
 int mlops_data_snapshot(mlops_data_snapshot_info *out, mlops_store *store, const char *path,
@@ -26,9 +22,8 @@ int mlops_data_snapshot(mlops_data_snapshot_info *out, mlops_store *store, const
 {
     if (!store || !path)
         return mlops__error_set(MLOPS_EINVALID, "data_snapshot: NULL argument");
-    if (opts && opts->version != MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "snapshot options version %u is unknown (expected %d)",
-                                opts->version, MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION);
+    if (opts)
+        MLOPS__TRY(mlops__options_version(opts->version, MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION, "snapshot"));
     if (opts && (opts->flags & ~(MLOPS_DATA_SKIP_UNREADABLE | MLOPS_DATA_NO_CACHE)))
         return mlops__error_set(MLOPS_EINVALID, "snapshot: unknown flags 0x%x", opts->flags);
     const mlops_data_snapshot_options *o = opts ? opts : &snapshot_defaults;

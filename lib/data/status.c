@@ -9,6 +9,7 @@
  * plus the cache lookups.
  */
 #include "common/error.h"
+#include "common/options.h"
 #include "tree_diff.h"
 #include "wtree.h"
 
@@ -16,13 +17,8 @@
 
 int mlops_data_status_options_init(mlops_data_status_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "status options: NULL argument");
-    if (version != MLOPS_DATA_STATUS_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "status options version %u is unknown (expected %u)", version,
-                                MLOPS_DATA_STATUS_OPTIONS_VERSION);
-    *opts = (mlops_data_status_options)MLOPS_DATA_STATUS_OPTIONS_INIT;
-    return 0;
+    static const mlops_data_status_options defaults = MLOPS_DATA_STATUS_OPTIONS_INIT;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_DATA_STATUS_OPTIONS_VERSION, "status");
 }
 
 typedef struct status_src {
@@ -46,9 +42,7 @@ static int check_options(mlops_data_status_options *o, const mlops_data_status_o
 {
     if (!opts)
         return mlops_data_status_options_init(o, MLOPS_DATA_STATUS_OPTIONS_VERSION);
-    if (opts->version != MLOPS_DATA_STATUS_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "status options version %u is unknown (expected %u)", opts->version,
-                                MLOPS_DATA_STATUS_OPTIONS_VERSION);
+    MLOPS__TRY(mlops__options_version(opts->version, MLOPS_DATA_STATUS_OPTIONS_VERSION, "status"));
     if (opts->flags & ~STATUS_FLAGS)
         return mlops__error_set(MLOPS_EINVALID, "status: unknown flags 0x%x", opts->flags & ~STATUS_FLAGS);
     *o = *opts;

@@ -10,6 +10,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "store/object_io.h"
 #include "wtree_internal.h"
 
@@ -180,9 +181,7 @@ static int job_init(mlops__wtree_job *job, mlops__wtree *t, mlops_store *store, 
     job->put = put;
     if (!opts)
         return 0;
-    if (opts->version != MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "snapshot options version %u is unknown (expected %d)",
-                                opts->version, MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION);
+    MLOPS__TRY(mlops__options_version(opts->version, MLOPS_DATA_SNAPSHOT_OPTIONS_VERSION, "snapshot"));
     job->flags = opts->flags;
     job->threads = opts->threads;
     job->progress = opts->progress;

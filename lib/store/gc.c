@@ -14,6 +14,7 @@
 #include "chunked.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "object_io.h"
 #include "object_list.h"
 #include "structured.h"
@@ -159,9 +160,8 @@ int mlops_store_gc(mlops_gc_report *out, mlops_store *s, const mlops_gc_options 
     if (!out || !s)
         return mlops__error_set(MLOPS_EINVALID, "store_gc: NULL argument");
     memset(out, 0, sizeof *out);
-    if (opts && opts->version != MLOPS_GC_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "gc options version %u is unknown (expected %u)", opts->version,
-                                MLOPS_GC_OPTIONS_VERSION);
+    if (opts)
+        MLOPS__TRY(mlops__options_version(opts->version, MLOPS_GC_OPTIONS_VERSION, "gc"));
     MLOPS__TRY(mlops_gc_options_init(&o, MLOPS_GC_OPTIONS_VERSION));
     if (opts)
         o = *opts;

@@ -3,19 +3,14 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "store_internal.h"
 
 static const mlops_store_options defaults = MLOPS_STORE_OPTIONS_INIT;
 
 int mlops_store_options_init(mlops_store_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "store options: NULL argument");
-    if (version != MLOPS_STORE_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "store options version %u is unknown (expected %u)", version,
-                                MLOPS_STORE_OPTIONS_VERSION);
-    *opts = defaults;
-    return 0;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_STORE_OPTIONS_VERSION, "store");
 }
 
 static int check_options(mlops_store_options *out, const mlops_store_options *in)
@@ -24,9 +19,7 @@ static int check_options(mlops_store_options *out, const mlops_store_options *in
         *out = defaults;
         return 0;
     }
-    if (in->version != MLOPS_STORE_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "store options version %u is unknown (expected %u)", in->version,
-                                MLOPS_STORE_OPTIONS_VERSION);
+    MLOPS__TRY(mlops__options_version(in->version, MLOPS_STORE_OPTIONS_VERSION, "store"));
     if ((unsigned)in->durability > MLOPS_DURABILITY_FULL)
         return mlops__error_set(MLOPS_EINVALID, "unknown durability mode %d", (int)in->durability);
     if ((unsigned)in->compression > MLOPS_COMPRESSION_ALWAYS)
@@ -166,11 +159,5 @@ int mlops_backend_error_set(int code, const char *message)
 int mlops_gc_options_init(mlops_gc_options *opts, unsigned int version)
 {
     static const mlops_gc_options gc_defaults = MLOPS_GC_OPTIONS_INIT;
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "gc options: NULL argument");
-    if (version != MLOPS_GC_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "gc options version %u is unknown (expected %u)", version,
-                                MLOPS_GC_OPTIONS_VERSION);
-    *opts = gc_defaults;
-    return 0;
+    return mlops__options_init(opts, &gc_defaults, sizeof gc_defaults, version, MLOPS_GC_OPTIONS_VERSION, "gc");
 }

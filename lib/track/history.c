@@ -16,18 +16,14 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "points.h"
 #include "track_internal.h"
 
 int mlops_history_options_init(mlops_history_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "history_options_init: NULL options");
-    if (version != MLOPS_HISTORY_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "history options: unknown version %u", version);
-    mlops_history_options def = MLOPS_HISTORY_OPTIONS_INIT;
-    *opts = def;
-    return 0;
+    static const mlops_history_options defaults = MLOPS_HISTORY_OPTIONS_INIT;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_HISTORY_OPTIONS_VERSION, "history");
 }
 
 /* A run exists when its record ref does; its log may not (no points). */
@@ -288,8 +284,7 @@ int mlops_metric_history_get(mlops_metric_history *out, mlops_store *store, cons
         return mlops__error_set(MLOPS_EINVALID, "metric_history: NULL argument");
     if (!opts)
         opts = &def;
-    if (opts->version != MLOPS_HISTORY_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "history options: unknown version %u", opts->version);
+    MLOPS__TRY(mlops__options_version(opts->version, MLOPS_HISTORY_OPTIONS_VERSION, "history"));
     MLOPS__TRY(mlops__track_check_key(key, "metric key"));
     MLOPS__TRY(open_log(&it, store, run_id));
     if (!it)

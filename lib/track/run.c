@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "common/fs.h"
 #include "record.h"
 #include "track_internal.h"
@@ -34,13 +35,7 @@ int mlops_run_status_parse(int *out, const char *name)
 int mlops_run_options_init(mlops_run_options *opts, unsigned int version)
 {
     static const mlops_run_options defaults = MLOPS_RUN_OPTIONS_INIT;
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "run options: NULL argument");
-    if (version != MLOPS_RUN_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "run options version %u is unknown (expected %u)", version,
-                                MLOPS_RUN_OPTIONS_VERSION);
-    *opts = defaults;
-    return 0;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_RUN_OPTIONS_VERSION, "run");
 }
 
 static int new_handle(mlops_run **out, mlops_store *s, const mlops_run_info *info, size_t buffer_points)
@@ -108,9 +103,8 @@ int mlops_run_start(mlops_run **out, mlops_store *s, const char *experiment_id, 
         return mlops__error_set(MLOPS_EINVALID, "run_start: NULL argument");
     *out = NULL;
     MLOPS__TRY(mlops_run_options_init(&o, MLOPS_RUN_OPTIONS_VERSION));
-    if (opts && opts->version != MLOPS_RUN_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "run options version %u is unknown (expected %u)", opts->version,
-                                MLOPS_RUN_OPTIONS_VERSION);
+    if (opts)
+        MLOPS__TRY(mlops__options_version(opts->version, MLOPS_RUN_OPTIONS_VERSION, "run"));
     if (opts)
         o = *opts;
     if (o.run_name)

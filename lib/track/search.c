@@ -24,6 +24,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "track/filter.h"
 #include "track/track_internal.h"
 
@@ -33,13 +34,7 @@
 int mlops_search_options_init(mlops_search_options *opts, unsigned int version)
 {
     static const mlops_search_options defaults = MLOPS_SEARCH_OPTIONS_INIT;
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "search options: NULL argument");
-    if (version != MLOPS_SEARCH_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "search options version %u is unknown (expected %u)", version,
-                                MLOPS_SEARCH_OPTIONS_VERSION);
-    *opts = defaults;
-    return 0;
+    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_SEARCH_OPTIONS_VERSION, "search");
 }
 
 /* ---- ordering --------------------------------------------------------- */
@@ -231,9 +226,7 @@ int mlops_run_search(mlops_run_list *out, mlops_store *store, const char *const 
             return mlops__error_set(MLOPS_EINVALID, "search: experiment id %zu is NULL", i);
     if (!opts)
         opts = &defaults;
-    if (opts->version != MLOPS_SEARCH_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "search options version %u is unknown (expected %u)", opts->version,
-                                MLOPS_SEARCH_OPTIONS_VERSION);
+    MLOPS__TRY(mlops__options_version(opts->version, MLOPS_SEARCH_OPTIONS_VERSION, "search"));
     max = opts->max_results ? opts->max_results : SEARCH_DEFAULT_RESULTS;
     if (max > SEARCH_MAX_RESULTS)
         return mlops__error_set(MLOPS_EINVALID, "search: max_results %zu is over the limit of %d", max,
