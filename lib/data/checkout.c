@@ -29,7 +29,8 @@
 int mlops_data_checkout_options_init(mlops_data_checkout_options *opts, unsigned int version)
 {
     static const mlops_data_checkout_options defaults = MLOPS_DATA_CHECKOUT_OPTIONS_INIT;
-    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_DATA_CHECKOUT_OPTIONS_VERSION, "checkout");
+    return mlops__options_init(opts, &defaults, sizeof defaults, version,
+                               MLOPS_DATA_CHECKOUT_OPTIONS_VERSION, "checkout");
 }
 
 static int check_options(const mlops_data_checkout_options *o)

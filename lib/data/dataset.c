@@ -28,7 +28,8 @@
 int mlops_data_commit_options_init(mlops_data_commit_options *opts, unsigned int version)
 {
     static const mlops_data_commit_options defaults = MLOPS_DATA_COMMIT_OPTIONS_INIT;
-    return mlops__options_init(opts, &defaults, sizeof defaults, version, MLOPS_DATA_COMMIT_OPTIONS_VERSION, "data commit");
+    return mlops__options_init(opts, &defaults, sizeof defaults, version,
+                               MLOPS_DATA_COMMIT_OPTIONS_VERSION, "data commit");
 }
 
 /* Everything that can be refused is refused before any work is done. */
