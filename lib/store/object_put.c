@@ -9,6 +9,7 @@
 
 #include "chunked.h"
 #include "common/error.h"
+#include "common/options.h"
 #include "hash_pipe.h"
 #include "object_io.h"
 #include "object_put.h"
@@ -20,13 +21,7 @@ static const mlops_put_options put_defaults = MLOPS_PUT_OPTIONS_INIT;
 
 int mlops_put_options_init(mlops_put_options *opts, unsigned int version)
 {
-    if (!opts)
-        return mlops__error_set(MLOPS_EINVALID, "put options: NULL argument");
-    if (version != MLOPS_PUT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "put options version %u is unknown (expected %u)", version,
-                                MLOPS_PUT_OPTIONS_VERSION);
-    *opts = put_defaults;
-    return 0;
+    return mlops__options_init(opts, &put_defaults, sizeof put_defaults, version, MLOPS_PUT_OPTIONS_VERSION, "put");
 }
 
 static int check_put_options(mlops_put_options *out, const mlops_put_options *in)
@@ -35,9 +30,7 @@ static int check_put_options(mlops_put_options *out, const mlops_put_options *in
         *out = put_defaults;
         return 0;
     }
-    if (in->version != MLOPS_PUT_OPTIONS_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "put options version %u is unknown (expected %u)", in->version,
-                                MLOPS_PUT_OPTIONS_VERSION);
+    MLOPS__TRY(mlops__options_version(in->version, MLOPS_PUT_OPTIONS_VERSION, "put"));
     if ((unsigned)in->chunking > MLOPS_CHUNKING_ALWAYS)
         return mlops__error_set(MLOPS_EINVALID, "unknown chunking mode %d", (int)in->chunking);
     if (in->chunk_min < CHUNK_FLOOR || in->chunk_max > CHUNK_CEILING)
