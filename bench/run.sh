@@ -49,7 +49,12 @@ if [ -x "$exe" ]; then
     args=()
     [ "${MLOPS_BENCH_MILLION:-1}" = 0 ] || args+=(--million)
     settle=${MLOPS_BENCH_SETTLE:-90}
+    # ext4 without a journal will not reuse an inode deleted less than a
+    # minute ago (several minutes while its inode table block is still
+    # dirty) and walks past every such inode on each allocation: flush
+    # first, then wait.
     echo "# waiting ${settle} s for the filesystem to recover from bench_small's deletes" >&2
+    sync
     sleep "$settle"
     echo "# running bench_data ${args[*]}" >&2
     start=$(date +%s)
