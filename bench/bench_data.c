@@ -42,8 +42,9 @@
  * Environment: MLOPS_BENCH_RUNS (default 3), MLOPS_BENCH_DATA_FILES (default
  * 100000), MLOPS_BENCH_SIZE_MB (default 1024), MLOPS_BENCH_DIR (scratch,
  * default /var/tmp), MLOPS_BENCH_CACHE (where the million-file tree is kept
- * between runs, default /tmp/mlops-bench-cache), MLOPS_BENCH_KEEP (keep the
- * scratch directory).
+ * between runs, default /tmp/mlops-bench-cache), MLOPS_BENCH_MILLION_FILES
+ * and MLOPS_BENCH_MILLION_RUNS (default 1000000 and 1), MLOPS_BENCH_KEEP
+ * (keep the scratch directory). docs/BENCH-data.md has the figures.
  */
 #include <dirent.h>
 #include <errno.h>
