@@ -252,8 +252,14 @@ typedef struct mlops_data_checkout_info {
  * MLOPS_EEXISTS (a non-empty directory where the version has a file, without
  * CLEAN), MLOPS_EUNSUPPORTED (hardlink across filesystems or on a non-fs
  * store), MLOPS_EPERM (hardlink on a read-only store), MLOPS_EUSER,
- * MLOPS_ECORRUPT, MLOPS_EIO. Nothing is written when the call fails before
- * its first write (every EINVALID and EEXISTS above).
+ * MLOPS_ECORRUPT, MLOPS_EIO. Nothing is written when a manifest, the
+ * subpath or the destination is refused (every EINVALID and EEXISTS
+ * above): those are all checked first. A file whose object is missing or
+ * whose content does not match its entry (size or hash) is only found when
+ * it is read: the checkout stops there with MLOPS_ENOTFOUND, MLOPS_EINVALID
+ * or MLOPS_ECORRUPT, every file already written complete and correct, and
+ * what CLEAN removed stays removed. A destination whose last component is
+ * ".." is refused (MLOPS_EINVALID); trailing "/" and "/." are ignored.
  */
 MLOPS_API int mlops_data_checkout(mlops_data_checkout_info *out, mlops_store *store, const char *ref,
                                   const char *dest, const mlops_data_checkout_options *opts);

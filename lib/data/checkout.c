@@ -66,10 +66,25 @@ static int dest_open(dest_dir *d)
 /* Phase 1: reads only. */
 static int dest_inspect(dest_dir *d, const char *path)
 {
+    /* The last component is what must not be a symlink, and lstat only
+     * looks at a last component: "lnk/", "lnk/." or "lnk/./" would resolve
+     * lnk and pass. So trailing slashes and "." components go first, and a
+     * last component ".." (whose meaning depends on what lies before it) is
+     * refused. */
     size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
+    for (;;) {
+        while (len > 1 && path[len - 1] == '/')
+            len--;
+        if (len >= 2 && path[len - 1] == '.' && path[len - 2] == '/')
+            len -= 2 - (len == 2); /* "x/." → "x/", "/." → "/" */
+        else
+            break;
+    }
+    int dotdot = (len == 2 && path[0] == '.' && path[1] == '.') ||
+                 (len >= 3 && path[len - 1] == '.' && path[len - 2] == '.' && path[len - 3] == '/');
     d->fd = -1;
+    if (dotdot)
+        return mlops__error_set(MLOPS_EINVALID, "destination '%s' ends in '..': name the directory itself", path);
     d->path = mlops__strndup(path, len);
     if (!d->path)
         return mlops__error_oom();
