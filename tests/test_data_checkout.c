@@ -567,6 +567,201 @@ START_TEST(race_symlink_swap)
 }
 END_TEST
 
+/* st of path (lstat), failing the test when it is missing. */
+static struct stat stat_of(const char *path)
+{
+    struct stat st;
+    ck_assert_msg(lstat(path, &st) == 0, "lstat %s", path);
+    return st;
+}
+
+/* The link cache's copy of content (exec: the ".x" one), malloc'd path. */
+static char *cache_copy(const tu_store *st, const char *content, int exec)
+{
+    mlops_oid id;
+    char hex[65];
+    mlops_oid_hash(&id, content, strlen(content));
+    tu_hex(&id, hex);
+    return tu_path("%s/data-cache/%.2s/%s%s", st->dir, hex, hex + 2, exec ? ".x" : "");
+}
+
+/* A dest file that is a hard link to a file elsewhere, with the version's
+ * bytes but not its executable bit: the name gets a new file with the
+ * version's bit, and the file elsewhere keeps its mode (and bytes). Also
+ * when the file elsewhere is a copy of the link cache (a HARDLINK checkout
+ * followed by a COPY one), whether a job hashes the file or the stat cache
+ * vouches for it. */
+START_TEST(exec_bit_never_through_links)
+{
+    static const char body[] = "#!/bin/sh\necho hi\n";
+    for (int m = 0; m < 2; m++) {
+        mlops_data_checkout_mode mode = m ? MLOPS_DATA_CHECKOUT_REFLINK : MLOPS_DATA_CHECKOUT_COPY;
+        for (int exec = 0; exec < 2; exec++) {
+            tu_store st;
+            tu_store_open(&st, TU_FS, NULL);
+            static const char *const plain[] = { "run.sh=#!/bin/sh\necho hi\n", NULL };
+            static const char *const tool[] = { "run.sh*=#!/bin/sh\necho hi\n", NULL };
+            mlops_oid id = snap_specs(st.s, exec ? tool : plain);
+            char *top = tu_mkdtemp(), *outside = tu_path("%s/outside", top), *dest = tu_path("%s/dest", top);
+            char *run = tu_path("%s/run.sh", dest);
+            ck_assert_int_eq(mkdir(dest, 0755), 0);
+            tu_write_file(outside, body, strlen(body));
+            mode_t theirs = exec ? 0600 : 0700;
+            ck_assert_int_eq(chmod(outside, theirs), 0);
+            ck_assert_int_eq(link(outside, run), 0);
+            mlops_data_checkout_info info;
+            int rc = checkout(&info, st.s, &id, dest, 0, mode, NULL);
+            ck_assert_msg(rc == 0, "checkout: %s", mlops_error_last());
+            ck_assert_uint_eq(info.files_written, 1);
+            ck_assert_uint_eq(info.files_unchanged, 0);
+            struct stat o = stat_of(outside), r = stat_of(run);
+            ck_assert_uint_eq(o.st_mode & 07777, theirs);
+            ck_assert_uint_eq(o.st_nlink, 1);
+            ck_assert(r.st_ino != o.st_ino);
+            ck_assert_uint_eq(r.st_mode & 0777, exec ? 0755 : 0644);
+            size_t len = 0;
+            char *got = tu_read_file(outside, &len);
+            ck_assert(len == strlen(body) && memcmp(got, body, len) == 0);
+            free(got);
+            got = tu_read_file(run, &len);
+            ck_assert(len == strlen(body) && memcmp(got, body, len) == 0);
+            free(got);
+            free(run);
+            free(outside);
+            free(dest);
+            tu_rmrf(top);
+            free(top);
+            tu_store_destroy(&st);
+        }
+    }
+    /* HARDLINK, then COPY or REFLINK of the version with the other bit,
+     * into the same destination: first with the stat cache recorded by
+     * the HARDLINK checkout knowing f, then with it not knowing f. */
+    for (int m = 0; m < 2; m++) {
+        mlops_data_checkout_mode mode = m ? MLOPS_DATA_CHECKOUT_REFLINK : MLOPS_DATA_CHECKOUT_COPY;
+        for (int exec = 0; exec < 2; exec++) {
+            tu_store st;
+            tu_store_open(&st, TU_FS, NULL);
+            static const char *const plain[] = { "f=payload\n", NULL };
+            static const char *const tool[] = { "f*=payload\n", NULL };
+            mlops_oid linked = snap_specs(st.s, exec ? tool : plain), other = snap_specs(st.s, exec ? plain : tool);
+            char *dest = tu_mkdtemp(), *f = tu_path("%s/f", dest), *copy = cache_copy(&st, "payload\n", exec);
+            for (int pass = 0; pass < 2; pass++) {
+                mlops_data_checkout_info info;
+                int rc = checkout(&info, st.s, &linked, dest, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL);
+                ck_assert_msg(rc == 0, "hardlink checkout: %s", mlops_error_last());
+                struct stat k = stat_of(copy);
+                ck_assert(stat_of(f).st_ino == k.st_ino);
+                if (pass == 1) {
+                    /* A link made and removed moves f's ctime: the stat
+                     * cache no longer knows it. */
+                    char *g = tu_path("%s/g", dest);
+                    ck_assert_int_eq(link(f, g), 0);
+                    ck_assert_int_eq(unlink(g), 0);
+                    free(g);
+                    k = stat_of(copy);
+                }
+                rc = checkout(&info, st.s, &other, dest, 0, mode, NULL);
+                ck_assert_msg(rc == 0, "checkout: %s", mlops_error_last());
+                ck_assert_uint_eq(info.files_written, 1);
+                struct stat after = stat_of(copy), now = stat_of(f);
+                ck_assert_uint_eq(after.st_mode & 07777, exec ? 0555 : 0444);
+                ck_assert(after.st_ino == k.st_ino);
+                ck_assert(now.st_ino != k.st_ino);
+                ck_assert_uint_eq(now.st_mode & 0777, exec ? 0644 : 0755);
+            }
+            free(copy);
+            free(f);
+            tu_rmrf(dest);
+            free(dest);
+            tu_store_destroy(&st);
+        }
+    }
+}
+END_TEST
+
+/* Writes "EVIL" over the first bytes of path in place, keeping its size
+ * and mode, as root can through a 0444 hard link (others chmod first). */
+static void write_through(const char *path)
+{
+    struct stat st = stat_of(path);
+    ck_assert_int_eq(chmod(path, st.st_mode | S_IWUSR), 0);
+    int fd = open(path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "EVIL", 4, 0), 4);
+    ck_assert_int_eq(close(fd), 0);
+    ck_assert_int_eq(chmod(path, st.st_mode & 07777), 0);
+    struct stat after = stat_of(path);
+    ck_assert(after.st_size == st.st_size && after.st_mode == st.st_mode && after.st_ino == st.st_ino);
+}
+
+static void assert_sha256(const char *path, const char *want)
+{
+    char got[65];
+    tu_sha256sum_file(path, got);
+    ck_assert_str_eq(got, want);
+}
+
+/* A same-size write in place through a hard-linked checkout changes the
+ * link cache's copy without touching its size or mode: the next HARDLINK
+ * or REFLINK checkout must still give the version's bytes, and a dest
+ * file linked to the modified copy is relinked, not "unchanged". */
+START_TEST(cache_copy_written_through)
+{
+    static const char good[] = "GOOD-DATA\n";
+    tu_store st;
+    tu_store_open(&st, TU_FS, NULL);
+    static const char *const version[] = { "weights.bin=GOOD-DATA\n", NULL };
+    mlops_oid id = snap_specs(st.s, version);
+    char want[65];
+    tu_sha256sum_buf(good, strlen(good), want);
+    char *top = tu_mkdtemp(), *d[4], *w[4];
+    for (int i = 0; i < 4; i++) {
+        d[i] = tu_path("%s/d%d", top, i);
+        w[i] = tu_path("%s/weights.bin", d[i]);
+    }
+    char *copy = cache_copy(&st, good, 0);
+    mlops_data_checkout_info info;
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[0], 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ino_t poisoned = stat_of(copy).st_ino;
+    write_through(w[0]);
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[1], 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    assert_sha256(w[1], want);
+    assert_sha256(copy, want);
+    ck_assert(stat_of(copy).st_ino != poisoned);
+    /* d0 still holds the modified inode, which was the copy: relinked. */
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[0], 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert_uint_eq(info.files_unchanged, 0);
+    ck_assert_uint_eq(info.files_written, 1);
+    assert_sha256(w[0], want);
+    ck_assert(stat_of(w[0]).st_ino == stat_of(copy).st_ino);
+    /* REFLINK clones from the same copies (where the filesystem can). */
+    write_through(w[1]);
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[2], 0, MLOPS_DATA_CHECKOUT_REFLINK, NULL), 0);
+    assert_sha256(w[2], want);
+    assert_sha256(copy, want);
+    /* A copy whose mtime is not the sentinel, even with its bytes intact,
+     * is replaced; the fresh one is then used as it is. */
+    struct timespec t[2] = { { 0, UTIME_OMIT }, { 12345, 0 } };
+    ck_assert_int_eq(utimensat(AT_FDCWD, copy, t, AT_SYMLINK_NOFOLLOW), 0);
+    ino_t stale = stat_of(copy).st_ino;
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[3], 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert(stat_of(copy).st_ino != stale);
+    ck_assert(stat_of(w[3]).st_ino == stat_of(copy).st_ino);
+    ck_assert_int_eq(checkout(&info, st.s, &id, d[3], 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert_uint_eq(info.files_unchanged, 1);
+    assert_sha256(w[3], want);
+    for (int i = 0; i < 4; i++) {
+        free(d[i]);
+        free(w[i]);
+    }
+    free(copy);
+    tu_rmrf(top);
+    free(top);
+    tu_store_destroy(&st);
+}
+END_TEST
+
 /* ---- functional ------------------------------------------------------------ */
 
 static const char *const fixture[] = {
@@ -700,8 +895,9 @@ START_TEST(recheckout_touches_only_changes)
     assert_same_tree(src, dest);
     ck_assert_uint_eq(info.files_written, 5);
     ck_assert_uint_eq(info.files_unchanged, sn.files - 5);
-    ck_assert_uint_eq(info.bytes_written, 5 + 4 + 5); /* a.txt, b.txt, c.txt; run.sh and empty: mode, 0 bytes */
-    ck_assert(inode_of(dest, "run.sh") == run);      /* the mode changed in place */
+    /* a.txt, b.txt, c.txt, and run.sh for its mode; empty: 0 bytes */
+    ck_assert_uint_eq(info.bytes_written, 5 + 4 + 5 + 18);
+    ck_assert(inode_of(dest, "run.sh") != run); /* a new file, never a chmod in place */
     tu_rmrf(src);
     tu_rmrf(dest);
     free(src);
@@ -724,7 +920,8 @@ static void age_files(const char *dir)
 }
 
 /* The stat cache recorded by one checkout settles the next one, and a
- * version with the same bytes but another executable bit only chmods. */
+ * version with the same bytes but another executable bit gets a new file
+ * (the old inode may be linked from elsewhere: it is never chmod-ed). */
 START_TEST(stat_cache_and_modes)
 {
     tu_store st;
@@ -742,12 +939,12 @@ START_TEST(stat_cache_and_modes)
     ck_assert_int_eq(checkout(&info, st.s, &b, dest, 0, MLOPS_DATA_CHECKOUT_COPY, NULL), 0);
     ck_assert_uint_eq(info.files_written, 1);
     ck_assert_uint_eq(info.files_unchanged, 1);
-    ck_assert_uint_eq(info.bytes_written, 0);
+    ck_assert_uint_eq(info.bytes_written, strlen("#!/bin/sh\n"));
     char *p = tu_path("%s/tool", dest);
     struct stat sb;
     ck_assert_int_eq(stat(p, &sb), 0);
     ck_assert_uint_eq(sb.st_mode & 0777, 0755);
-    ck_assert(sb.st_ino == tool);
+    ck_assert(sb.st_ino != tool);
     free(p);
     tu_rmrf(dest);
     free(dest);
@@ -1248,6 +1445,8 @@ int main(void)
     tcase_add_test(sec, hostile_destinations);
     tcase_add_test(sec, subpath_through_symlink);
     tcase_add_test(sec, race_symlink_swap);
+    tcase_add_test(sec, exec_bit_never_through_links);
+    tcase_add_test(sec, cache_copy_written_through);
     suite_add_tcase(s, sec);
     suite_add_tcase(s, functional_tests());
     return tu_run(s);

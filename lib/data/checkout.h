@@ -14,7 +14,9 @@
  * Every filesystem call of phase 2 is relative to a directory descriptor
  * opened with O_NOFOLLOW | O_DIRECTORY: a symlink that a racing process
  * swaps in is never followed, so nothing outside the destination can be
- * written, removed or chmod-ed.
+ * written, removed or chmod-ed. Nor is anything written through a hard
+ * link: a file already at a name is kept as it is or replaced by a new
+ * inode, never changed in place, not even its mode.
  */
 #ifndef MLOPS_LIB_DATA_CHECKOUT_H
 #define MLOPS_LIB_DATA_CHECKOUT_H
@@ -145,10 +147,12 @@ int mlops__co_place(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *
 /* The entry's name as a C string (names are 1..255 bytes, never NUL). */
 void mlops__co_name(char out[256], const mlops__tree_entry *e);
 
-/* A regular file already matching in content: gives it the version's
- * executable bit (through fd, never a path) and returns its stat after.
- * *changed is set when the mode had to change. 0 or -errno. */
-int mlops__co_fix_exec(int fd, int exec, struct stat *st, int *changed);
+/* 1 if the file's executable bit is the entry's. One that is not is
+ * rewritten (a fresh inode published over the name), never chmod-ed: the
+ * inode at the name may be a hard link to a file outside the destination
+ * or to a copy of the link cache, and checkout never changes an existing
+ * inode, its metadata included. */
+int mlops__co_exec_matches(const struct stat *st, const mlops__tree_entry *e);
 
 /* Opens an existing regular file of dirfd for reading without following
  * a symlink or blocking on a fifo; -errno, or -ESTALE when what is there

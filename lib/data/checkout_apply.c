@@ -239,9 +239,9 @@ static int submit(pool *p, const mlops__co_job *j)
 }
 
 /* A file the walker settled itself (the stat cache vouched for it). */
-static void settled(pool *p, const mlops__tree_entry *e, int written)
+static void settled(pool *p, const mlops__tree_entry *e)
 {
-    mlops__co_done d = { written ? 1u : 0u, written ? 0u : 1u, 0, 0 };
+    mlops__co_done d = { 0, 1, 0, 0 };
     pthread_mutex_lock(&p->mu);
     account(p, e, &d);
     pthread_mutex_unlock(&p->mu);
@@ -396,32 +396,24 @@ static int look(walk *W, mlops__co_dirh *h, const char *name, struct stat *st)
 
 /* 1 if the stat cache vouches for the file at name (then settled here),
  * 0 if a job must look, or an error. */
-static int vouched(walk *W, const mlops__tree_entry *e, mlops__co_dirh *h, const char *name, struct stat *st,
-                   size_t ordinal)
+static int vouched(walk *W, const mlops__tree_entry *e, const struct stat *st, size_t ordinal)
 {
     mlops__co_ctx *c = W->c;
     mlops__stat_key key;
     mlops_oid id;
+    /* Right bytes but the wrong executable bit: rewritten by a job, never
+     * chmod-ed here (the inode may be linked from outside dest). */
+    if (!mlops__co_exec_matches(st, e))
+        return 0;
     mlops__stat_key_from(&key, st);
     int hit = mlops__statcache_lookup(c->cache, here(W), &key, &id);
     if (hit <= 0 || mlops_oid_cmp(&id, &e->id) != 0)
         return hit < 0 ? hit : 0;
-    int exec = (e->flags & MLOPS__TREE_EXEC) != 0, changed = 0;
-    if (((st->st_mode & S_IXUSR) != 0) != exec) {
-        int fd = mlops__co_open_existing(h->fd, name, st->st_dev, st->st_ino, st);
-        if (fd < 0)
-            return 0; /* replaced meanwhile: let a job decide */
-        int err = mlops__co_fix_exec(fd, exec, st, &changed);
-        close(fd);
-        if (err < 0)
-            return mlops__error_errno(-err, "cannot change the mode of '%s'", here(W));
-        mlops__stat_key_from(&key, st);
-    }
     if (c->keys) {
         c->keys[ordinal] = key;
         c->have_key[ordinal] = 1;
     }
-    settled(W->p, e, changed);
+    settled(W->p, e);
     return 1;
 }
 
@@ -441,10 +433,11 @@ static int file_entry(walk *W, const mlops__tree_entry *e, mlops__co_dirh *h, co
             j.dev = st.st_dev;
             j.ino = st.st_ino;
             if (c->mode != MLOPS_DATA_CHECKOUT_HARDLINK) {
-                int r = c->cache ? vouched(W, e, h, name, &st, j.ordinal) : 0;
+                int r = c->cache ? vouched(W, e, &st, j.ordinal) : 0;
                 if (r != 0)
                     return r < 0 ? r : report(W->p, 0);
-                if ((uint64_t)st.st_size == e->size)
+                /* The wrong executable bit is rewritten without hashing. */
+                if ((uint64_t)st.st_size == e->size && mlops__co_exec_matches(&st, e))
                     j.kind = MLOPS__CO_VERIFY;
             }
         }

@@ -19,10 +19,17 @@
  * data-cache): the next checkout rebuilds what it needs, and a checkout
  * running at that moment fails cleanly. gc and verify only look under
  * objects/, so they neither count nor remove it. A copy is used when it is
- * a regular file of the expected size and exact read-only mode; one that
- * gained a write bit (someone chmod-ed a checked-out link to edit it) is
- * taken as modified and replaced by a fresh copy (files still linked to
- * the old one keep it).
+ * a regular file of the expected size, exact read-only mode and the
+ * sentinel mtime CACHE_MTIME; one that fails (someone chmod-ed a
+ * checked-out link to edit it, or root wrote through one, which 0444 does
+ * not stop) is taken as modified and replaced by a fresh copy from the
+ * store (files still linked to the old one keep it).
+ *
+ * Checkout never writes through an inode that is already at a name, its
+ * metadata included: a file there may be a hard link to something outside
+ * the destination or to a copy of this cache. A file whose bytes match but
+ * whose executable bit does not is therefore republished like any changed
+ * file, never chmod-ed in place.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,18 +98,9 @@ int mlops__co_open_existing(int dirfd, const char *name, dev_t dev, ino_t ino, s
     return fd;
 }
 
-int mlops__co_fix_exec(int fd, int exec, struct stat *st, int *changed)
+int mlops__co_exec_matches(const struct stat *st, const mlops__tree_entry *e)
 {
-    *changed = 0;
-    if (((st->st_mode & S_IXUSR) != 0) == (exec != 0))
-        return 0;
-    /* Like chmod +x / -x: x where r is, so group and others keep their say. */
-    mode_t m = st->st_mode & 07777;
-    m = exec ? m | ((m & 0444) >> 2) | S_IXUSR : m & ~(mode_t)0111;
-    if (fchmod(fd, m) < 0 || fstat(fd, st) < 0)
-        return -errno;
-    *changed = 1;
-    return 0;
+    return ((st->st_mode & S_IXUSR) != 0) == ((e->flags & MLOPS__TREE_EXEC) != 0);
 }
 
 static const char *sep(const char *dir)
@@ -287,9 +285,23 @@ static mode_t cache_mode(int exec)
     return exec ? 0555 : 0444;
 }
 
+/*
+ * The mtime every copy is given before it is published. A same-size write
+ * through any link to a copy (root ignores 0444) keeps its size and mode,
+ * but every write moves mtime to the present, and putting it back takes a
+ * deliberate utimensat; a copy whose mtime is not this one is taken as
+ * modified. ctime cannot serve: link(), which every hard-link checkout
+ * does, moves it. 1 s + 1 ns after the epoch: no file written or extracted
+ * in practice carries it. A filesystem that keeps whole seconds stores it
+ * as 1 s, which is as telling.
+ */
+static const struct timespec CACHE_MTIME = { 1, 1 };
+
 static int cache_usable(const struct stat *st, const mlops__tree_entry *e, int exec)
 {
-    return S_ISREG(st->st_mode) && (uint64_t)st->st_size == e->size && (st->st_mode & 07777) == cache_mode(exec);
+    return S_ISREG(st->st_mode) && (uint64_t)st->st_size == e->size && (st->st_mode & 07777) == cache_mode(exec) &&
+           st->st_mtim.tv_sec == CACHE_MTIME.tv_sec &&
+           (st->st_mtim.tv_nsec == CACHE_MTIME.tv_nsec || st->st_mtim.tv_nsec == 0);
 }
 
 static void cached_close(cached *k)
@@ -328,6 +340,10 @@ static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker 
      * someone made writable is recognised. */
     if (rc == 0 && fchmod(t.fd, cache_mode(exec)) < 0)
         rc = mlops__error_errno(errno, "cannot set the mode of '%s/%s'", lc->path, k->rel);
+    /* After the last write, which would move it: see CACHE_MTIME. */
+    const struct timespec times[2] = { { 0, UTIME_OMIT }, CACHE_MTIME };
+    if (rc == 0 && futimens(t.fd, times) < 0)
+        rc = mlops__error_errno(errno, "cannot set the mtime of '%s/%s'", lc->path, k->rel);
     if (rc == 0)
         rc = sync_file(c, t.fd, lc->path, k->rel);
     if (rc == 0) {
@@ -425,6 +441,9 @@ static int place_hardlink(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co
     int err = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         MLOPS__TRY(cache_get(c->links, c, w, e, exec, &k));
+        /* k is a usable copy: a dest file linked to a copy that failed the
+         * check (modified through some link) has another inode now, since
+         * cache_get replaced that copy, and is relinked below. */
         if (j->ino && j->dev == k.st.st_dev && j->ino == k.st.st_ino) {
             cached_close(&k);
             d->unchanged = 1;
@@ -491,8 +510,8 @@ static int place_copy(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job
     return 0;
 }
 
-/* 1 if the regular file at name holds e's content (then settled), 0 if
- * it must be rewritten, or an error. */
+/* 1 if the regular file at name holds e's content with e's executable
+ * bit (then settled), 0 if it must be rewritten, or an error. */
 static int verify(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j, const char *name,
                   mlops__co_done *d)
 {
@@ -501,6 +520,10 @@ static int verify(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j,
     int fd = mlops__co_open_existing(j->dir->fd, name, j->dev, j->ino, &before);
     if (fd < 0)
         return 0; /* unreadable or replaced meanwhile: rewrite */
+    if (!mlops__co_exec_matches(&before, e)) {
+        close(fd); /* rewritten whatever its bytes: see the top of the file */
+        return 0;
+    }
     mlops__sha256 h = { NULL };
     int rc = mlops__sha256_init(&h);
     uint64_t total = 0;
@@ -516,21 +539,20 @@ static int verify(mlops__co_ctx *c, mlops__co_worker *w, const mlops__co_job *j,
         rc = mlops__sha256_update(&h, w->buf, (size_t)n);
     }
     mlops_oid got;
+    /* The mode is looked at again after the reads: a chmod meanwhile is
+     * not one to keep. */
     int same = rc == 0 && total == e->size && mlops__sha256_final(&h, got.id) == 0 &&
                mlops_oid_cmp(&got, &e->id) == 0 && fstat(fd, &after) == 0 && after.st_size == before.st_size &&
-               after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
+               after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec &&
+               mlops__co_exec_matches(&after, e);
     mlops__sha256_dispose(&h);
-    int changed = 0, err = 0;
-    if (same && (err = mlops__co_fix_exec(fd, (e->flags & MLOPS__TREE_EXEC) != 0, &after, &changed)) == 0) {
-        keep_key(c, j->ordinal, &after);
-        d->written = (unsigned)changed;
-        d->unchanged = (unsigned)!changed;
-    }
     close(fd);
     if (rc < 0)
         return rc;
-    if (err < 0)
-        return mlops__error_errno(-err, "cannot change the mode of '%s%s%s'", j->dir->path, sep(j->dir->path), name);
+    if (same) {
+        keep_key(c, j->ordinal, &after);
+        d->unchanged = 1;
+    }
     return same;
 }
 
