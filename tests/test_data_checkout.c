@@ -475,9 +475,22 @@ START_TEST(hostile_destinations)
     arena a;
     arena_open(&a, 0);
     mlops_oid id = snap_specs(a.st.s, version);
-    /* dest itself a symlink to another directory. */
+    /* dest itself a symlink to another directory, also spelt with a
+     * trailing "/", "/." or "/./" (lstat would resolve the link through
+     * them), or ending in ".." (refused outright). */
     ck_assert_int_eq(symlink("sentinel", a.dest), 0);
     refused(&a, &id, NULL, MLOPS_EINVALID);
+    const char *spellings[] = { "%s/", "%s/.", "%s/./", "%s/./.", "%s/..", "%s/sub/.." };
+    for (size_t k = 0; k < sizeof spellings / sizeof *spellings; k++) {
+        char *p = tu_path(spellings[k], a.dest);
+        for (unsigned flags = 0; flags <= MLOPS_DATA_CHECKOUT_CLEAN; flags += MLOPS_DATA_CHECKOUT_CLEAN) {
+            tu_assert_err(checkout(NULL, a.st.s, &id, p, flags, MLOPS_DATA_CHECKOUT_COPY, NULL), MLOPS_EINVALID);
+            char *after = dump(a.top, 1);
+            ck_assert_str_eq(a.before, after);
+            free(after);
+        }
+        free(p);
+    }
     ck_assert_int_eq(unlink(a.dest), 0);
     /* A symlink inside dest where the version has a directory, at the top
      * and one level down. */
@@ -842,6 +855,13 @@ START_TEST(copy_reproduces)
         int refs = 0;
         ck_assert_int_eq(mlops_ref_foreach(st.s, "data/statcache/", count_ref, &refs), 0);
         ck_assert_int_eq(refs, 1);
+        /* The same directory spelt "dest/." is the same destination. */
+        char *dot = tu_path("%s/.", dest);
+        rc = checkout(&info, st.s, &sn.id, dot, 0, MLOPS_DATA_CHECKOUT_COPY, NULL);
+        ck_assert_msg(rc == 0, "checkout into dest/.: %s", mlops_error_last());
+        ck_assert_uint_eq(info.files_written, 0);
+        ck_assert_uint_eq(info.files_unchanged, sn.files);
+        free(dot);
         tu_rmrf(src);
         tu_rmrf(top);
         free(src);
