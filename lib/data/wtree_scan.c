@@ -2,8 +2,8 @@
  * Scanning a working tree into memory (wtree_internal.h): directories are
  * opened relative to the root with O_NOFOLLOW and checked against the
  * dev/inode the parent's listing reported, entries are lstat'ed
- * (fstatat AT_SYMLINK_NOFOLLOW), symlinks are read but never followed. No
- * file content is read here.
+ * (fstatat AT_SYMLINK_NOFOLLOW) in batches on two threads (wtree_stat.h),
+ * symlinks are read but never followed. No file content is read here.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "store/store_internal.h"
 #include "wtree_internal.h"
+#include "wtree_stat.h"
 
 int mlops__wtree_dev_index(mlops__wtree *t, uint64_t dev)
 {
@@ -123,29 +124,24 @@ static int add_node(uint32_t *out, mlops__wtree *t, uint32_t parent, const char 
     return 0;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
-{
-    return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
 /* Fills node i's type and stat fields from st. */
-static int set_stat(mlops__wtree *t, uint32_t i, const struct stat *st)
+static int set_stat(mlops__wtree *t, uint32_t i, const mlops__wstat *st)
 {
-    int dev = mlops__wtree_dev_index(t, (uint64_t)st->st_dev);
+    int dev = mlops__wtree_dev_index(t, st->dev);
     if (dev < 0)
         return dev;
     mlops__wnode *n = &t->nodes[i];
     n->dev = (uint8_t)dev;
-    n->ino = (uint64_t)st->st_ino;
-    if (S_ISDIR(st->st_mode)) {
+    n->ino = st->ino;
+    if (S_ISDIR(st->mode)) {
         n->type = MLOPS_DATA_DIR;
         return 0;
     }
     n->type = MLOPS_DATA_FILE;
-    n->size = (uint64_t)st->st_size;
-    n->u.f.mtime_ns = ts_ns(&st->st_mtim);
-    n->u.f.ctime_ns = ts_ns(&st->st_ctim);
-    n->flags = (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ? MLOPS__WN_EXEC : 0;
+    n->size = st->size;
+    n->u.f.mtime_ns = st->mtime_ns;
+    n->u.f.ctime_ns = st->ctime_ns;
+    n->flags = (st->mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ? MLOPS__WN_EXEC : 0;
     t->files_total++;
     t->bytes_total += n->size;
     return 0;
@@ -160,6 +156,7 @@ typedef struct scan_ctx {
     mlops__buf dir;   /* relative path of the directory being listed */
     mlops__buf entry; /* relative path of an entry, for notices */
     char *link;       /* readlink buffer */
+    mlops__wstat_batch batch; /* entries of the directory being listed */
     int skip_store;   /* the fs store's own directory is inside the tree */
     uint64_t store_dev, store_ino;
 } scan_ctx;
@@ -186,7 +183,7 @@ static int skip(scan_ctx *c, mlops_data_notice kind, const char *name)
 }
 
 static int add_link(scan_ctx *c, uint32_t parent, int dfd, const char *name, size_t name_len, unsigned depth,
-                    const struct stat *st)
+                    const mlops__wstat *st)
 {
     ssize_t n = readlinkat(dfd, name, c->link, MLOPS__DATA_LINK_TARGET_MAX + 1);
     if (n < 0) {
@@ -198,44 +195,45 @@ static int add_link(scan_ctx *c, uint32_t parent, int dfd, const char *name, siz
         return skip(c, MLOPS_DATA_NOTICE_LINK_OUTSIDE, name);
     uint32_t i;
     MLOPS__TRY(add_node(&i, c->t, parent, name, name_len, c->link, (size_t)n));
-    int dev = mlops__wtree_dev_index(c->t, (uint64_t)st->st_dev);
+    int dev = mlops__wtree_dev_index(c->t, st->dev);
     if (dev < 0)
         return dev;
     mlops__wnode *node = &c->t->nodes[i];
     node->type = MLOPS_DATA_SYMLINK;
     node->dev = (uint8_t)dev;
-    node->ino = (uint64_t)st->st_ino;
+    node->ino = st->ino;
     node->size = (uint64_t)n;
     node->flags = MLOPS__WN_DONE;
     return mlops_oid_hash(&node->id, c->link, (size_t)n);
 }
 
-static int add_entry(scan_ctx *c, uint32_t parent, int dfd, const char *name, unsigned depth)
+/* Entry k of the batch, stat'ed (or not, for a bad name) by list_dir. */
+static int add_entry(scan_ctx *c, uint32_t parent, int dfd, size_t k, unsigned depth)
 {
-    size_t len = strlen(name);
-    if (len > MLOPS__DATA_ENTRY_NAME_MAX || mlops__data_name_has_control(name, len))
+    const char *name = mlops__wstat_batch_name(&c->batch, k);
+    size_t len = mlops__wstat_batch_name_len(&c->batch, k);
+    const mlops__wstat *st = &c->batch.st[k];
+    if (st->err == MLOPS__WSTAT_UNSTATED)
         return skip(c, MLOPS_DATA_NOTICE_BAD_NAME, name);
-    struct stat st;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT)
-            return 0; /* removed between readdir and stat: as if never there */
-        return mlops__error_errno(errno, "cannot stat '%s/%s%s%s'", c->t->path, c->dir.ptr,
+    if (st->err == ENOENT)
+        return 0; /* removed between readdir and stat: as if never there */
+    if (st->err)
+        return mlops__error_errno(st->err, "cannot stat '%s/%s%s%s'", c->t->path, c->dir.ptr,
                                   c->dir.len ? "/" : "", name);
-    }
-    if (S_ISLNK(st.st_mode))
-        return add_link(c, parent, dfd, name, len, depth, &st);
-    if (S_ISDIR(st.st_mode)) {
-        if (c->skip_store && (uint64_t)st.st_dev == c->store_dev && (uint64_t)st.st_ino == c->store_ino)
+    if (S_ISLNK(st->mode))
+        return add_link(c, parent, dfd, name, len, depth, st);
+    if (S_ISDIR(st->mode)) {
+        if (c->skip_store && st->dev == c->store_dev && st->ino == c->store_ino)
             return 0; /* the store itself, like .git in a git work tree */
         if (depth + 1 > MLOPS__DATA_DEPTH_MAX)
             return mlops__error_set(MLOPS_EINVALID, "directories nested deeper than %d levels: '%s/%s/%s'",
                                     MLOPS__DATA_DEPTH_MAX, c->t->path, c->dir.ptr, name);
     }
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    if (!S_ISREG(st->mode) && !S_ISDIR(st->mode))
         return skip(c, MLOPS_DATA_NOTICE_SPECIAL, name);
     uint32_t i;
     MLOPS__TRY(add_node(&i, c->t, parent, name, len, NULL, 0));
-    return set_stat(c->t, i, &st);
+    return set_stat(c->t, i, st);
 }
 
 static int name_cmp(const void *pa, const void *pb, void *arg)
@@ -286,19 +284,41 @@ static int open_dir(int *out, scan_ctx *c, uint32_t i)
     return 0;
 }
 
+/* Lists in rounds of up to MLOPS__WSTAT_BATCH names: collect from
+ * readdir, stat them all (two threads), then add them one by one in readdir
+ * order, so that notices and the first error are those of a scan that
+ * stats each entry as it reads it. */
 static int list_dir(scan_ctx *c, uint32_t i, DIR *d, unsigned depth)
 {
+    mlops__wstat_batch *b = &c->batch;
+    int dfd = dirfd(d);
     for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (!e) {
-            if (errno == 0)
-                return 0;
-            return mlops__error_errno(errno, "cannot list directory '%s/%s'", c->t->path, c->dir.ptr);
+        mlops__wstat_batch_clear(b);
+        int end = 0, err = 0;
+        while (b->count < MLOPS__WSTAT_BATCH) {
+            errno = 0;
+            struct dirent *e = readdir(d);
+            if (!e) {
+                end = 1;
+                err = errno;
+                break;
+            }
+            const char *name = e->d_name;
+            if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+                continue;
+            size_t len = strlen(name);
+            /* A name that cannot be recorded is reported, not stat'ed. */
+            int ok = len <= MLOPS__DATA_ENTRY_NAME_MAX && !mlops__data_name_has_control(name, len);
+            MLOPS__TRY(mlops__wstat_batch_add(b, name, len, ok));
         }
-        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0')))
-            continue;
-        MLOPS__TRY(add_entry(c, i, dirfd(d), e->d_name, depth));
+        mlops__wstat_batch_run(b, dfd);
+        for (size_t k = 0; k < b->count; k++)
+            MLOPS__TRY(add_entry(c, i, dfd, k, depth));
+        /* After the entries read before it, as when each was added on the spot. */
+        if (err)
+            return mlops__error_errno(err, "cannot list directory '%s/%s'", c->t->path, c->dir.ptr);
+        if (end)
+            return 0;
     }
 }
 
@@ -335,7 +355,9 @@ static int scan_dir(scan_ctx *c, uint32_t i)
 static int scan_tree(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_data_notice_cb notice,
                      void *payload)
 {
-    scan_ctx c = { t, flags, notice, payload, MLOPS__BUF_INIT, MLOPS__BUF_INIT, NULL, 0, 0, 0 };
+    scan_ctx c = { .t = t, .flags = flags, .notice = notice, .payload = payload, .dir = MLOPS__BUF_INIT,
+                   .entry = MLOPS__BUF_INIT };
+    mlops__wstat_batch_init(&c.batch);
     const char *store_root = store ? mlops__store_fs_root(store) : NULL;
     struct stat sst;
     if (store_root && stat(store_root, &sst) == 0) {
@@ -349,6 +371,7 @@ static int scan_tree(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_
         if (t->nodes[i].type == MLOPS_DATA_DIR)
             rc = scan_dir(&c, i);
     mlops__free(c.link);
+    mlops__wstat_batch_dispose(&c.batch);
     mlops__buf_dispose(&c.dir);
     mlops__buf_dispose(&c.entry);
     return rc;
@@ -385,7 +408,9 @@ static int open_root_file(mlops__wtree *t, const struct stat *st)
     t->nodes[root].type = MLOPS_DATA_DIR;
     t->nodes[root].u.d.first = file;
     t->nodes[root].u.d.count = 1;
-    return set_stat(t, file, st);
+    mlops__wstat ws;
+    mlops__wstat_from(&ws, st);
+    return set_stat(t, file, &ws);
 }
 
 static int open_root_dir(mlops__wtree *t, const struct stat *st)
@@ -397,7 +422,9 @@ static int open_root_dir(mlops__wtree *t, const struct stat *st)
         return mlops__error_errno(errno, "cannot open directory '%s'", t->path);
     uint32_t root;
     MLOPS__TRY(add_node(&root, t, MLOPS__WN_NONE, "", 0, NULL, 0));
-    return set_stat(t, root, st);
+    mlops__wstat ws;
+    mlops__wstat_from(&ws, st);
+    return set_stat(t, root, &ws);
 }
 
 static int resolve_root(mlops__wtree *t)
