@@ -1,4 +1,5 @@
 /* The allocator hook: every allocation of the library, zlib's included. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,15 @@ void mlops__zfree(void *opaque, void *p)
 {
     (void)opaque;
     mlops__free(p);
+}
+
+void *mlops__grow_array(void *arr, size_t *cap, size_t elem, size_t first)
+{
+    size_t n = *cap ? *cap * 2 : first;
+    if (n < *cap || n > SIZE_MAX / elem)
+        return NULL;
+    void *p = mlops__realloc(arr, n * elem);
+    if (p)
+        *cap = n;
+    return p;
 }

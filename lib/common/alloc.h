@@ -11,6 +11,10 @@ void mlops__free(void *p);
 char *mlops__strdup(const char *s);
 char *mlops__strndup(const char *s, size_t n);
 void *mlops__memdup(const void *p, size_t n);
+/* Growable arrays: the array arr of *cap elements of elem bytes
+ * reallocated with its capacity doubled (first when *cap is 0), *cap
+ * updated; NULL (arr and *cap intact) when out of memory or on overflow. */
+void *mlops__grow_array(void *arr, size_t *cap, size_t elem, size_t first);
 
 /* zlib's zalloc/zfree signatures, routed through the hook. */
 void *mlops__zalloc(void *opaque, unsigned int items, unsigned int size);

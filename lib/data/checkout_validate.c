@@ -69,12 +69,10 @@ void mlops__co_plan_dispose(mlops__co_plan *p)
 static int plan_add(mlops__co_plan *p, mlops__co_dir **out)
 {
     if (p->ndirs == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        mlops__co_dir **dirs = mlops__realloc(p->dirs, cap * sizeof *dirs);
+        mlops__co_dir **dirs = mlops__grow_array(p->dirs, &p->cap, sizeof *dirs, 16);
         if (!dirs)
             return mlops__error_oom();
         p->dirs = dirs;
-        p->cap = cap;
     }
     mlops__co_dir *d = mlops__calloc(1, sizeof *d);
     if (!d)

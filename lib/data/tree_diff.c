@@ -45,23 +45,12 @@ int mlops__tree_diff_store_loader(mlops__tree *out, const mlops_oid *id, unsigne
     return mlops__tree_load(out, (mlops_store *)ctx, id, depth);
 }
 
-/* The array arr with its capacity doubled (first: the initial one), or
- * NULL (arr intact) when out of memory. */
-static void *grow(void *arr, size_t *cap, size_t elem, size_t first)
-{
-    size_t n = *cap ? *cap * 2 : first;
-    void *p = n <= SIZE_MAX / elem ? mlops__realloc(arr, n * elem) : NULL;
-    if (p)
-        *cap = n;
-    return p;
-}
-
 /* Records one leaf at the current prefix + the entry's name. */
 static int emit(walk *w, mlops_data_change_kind kind, const mlops__tree_entry *o, const mlops__tree_entry *n)
 {
     const mlops__tree_entry *e = n ? n : o;
     if (w->d->count == w->cap) {
-        mlops_data_change *grown = grow(w->d->changes, &w->cap, sizeof *grown, 64);
+        mlops_data_change *grown = mlops__grow_array(w->d->changes, &w->cap, sizeof *grown, 64);
         if (!grown)
             return mlops__error_oom();
         w->d->changes = grown;
@@ -97,7 +86,7 @@ static int push(walk *w, enum walk_mode mode, const mlops__tree_entry *o, const 
                 unsigned depth)
 {
     if (w->nstack == w->capstack) {
-        frame *grown = grow(w->stack, &w->capstack, sizeof *grown, 16);
+        frame *grown = mlops__grow_array(w->stack, &w->capstack, sizeof *grown, 16);
         if (!grown)
             return mlops__error_oom();
         w->stack = grown;

@@ -91,12 +91,10 @@ static int reserve(void **v, size_t n, size_t *cap, size_t sz)
 {
     if (n < *cap)
         return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p = mlops__realloc(*v, c * sz);
+    void *p = mlops__grow_array(*v, cap, sz, 16);
     if (!p)
         return mlops__error_oom();
     *v = p;
-    *cap = c;
     return 0;
 }
 

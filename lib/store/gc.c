@@ -28,12 +28,10 @@ typedef struct mark_stack {
 static int push(mark_stack *st, const mlops_oid *id)
 {
     if (st->len == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 256;
-        mlops_oid *p = mlops__realloc(st->ids, cap * sizeof *p);
+        mlops_oid *p = mlops__grow_array(st->ids, &st->cap, sizeof *p, 256);
         if (!p)
             return mlops__error_oom();
         st->ids = p;
-        st->cap = cap;
     }
     st->ids[st->len++] = *id;
     return 0;

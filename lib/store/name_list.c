@@ -10,12 +10,10 @@ int mlops__name_list_add(const char *name, void *payload)
 {
     mlops__name_list *l = payload;
     if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **p = mlops__realloc(l->names, cap * sizeof *p);
+        char **p = mlops__grow_array(l->names, &l->cap, sizeof *p, 16);
         if (!p)
             return mlops__error_oom();
         l->names = p;
-        l->cap = cap;
     }
     char *copy = mlops__strdup(name);
     if (!copy)

@@ -10,12 +10,10 @@ static int add_entry(const mlops_oid *id, uint64_t stored_size, int64_t mtime_se
 {
     mlops__object_list *l = payload;
     if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        mlops__object_entry *p = mlops__realloc(l->items, cap * sizeof *p);
+        mlops__object_entry *p = mlops__grow_array(l->items, &l->cap, sizeof *p, 1024);
         if (!p)
             return mlops__error_oom();
         l->items = p;
-        l->cap = cap;
     }
     l->items[l->len++] = (mlops__object_entry){ *id, stored_size, mtime_sec, 0 };
     return 0;

@@ -20,12 +20,10 @@ static int collect(const char *ref, const mlops_oid *id, void *payload)
     if (c->accept && !c->accept(name))
         return 0; /* a name under the prefix the caller does not own */
     if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        mlops__ref_item *p = mlops__realloc(c->items, cap * sizeof *p);
+        mlops__ref_item *p = mlops__grow_array(c->items, &c->cap, sizeof *p, 64);
         if (!p)
             return c->oom = 1;
         c->items = p;
-        c->cap = cap;
     }
     if (!(c->items[c->n].name = mlops__strdup(name)))
         return c->oom = 1;

@@ -35,12 +35,10 @@ typedef struct art_list {
 static int art_add(art_list *l, const char *path, const char *name)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        art_entry *p = mlops__realloc(l->items, cap * sizeof *p);
+        art_entry *p = mlops__grow_array(l->items, &l->cap, sizeof *p, 16);
         if (!p)
             return mlops__error_oom();
         l->items = p;
-        l->cap = cap;
     }
     char *p = mlops__strdup(path), *n = mlops__strdup(name);
     if (!p || !n) {

@@ -338,12 +338,10 @@ static int key_set_add(key_set *set, const char *key, size_t klen)
             lo = mid + 1;
     }
     if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 16;
-        char **k = mlops__realloc(set->keys, cap * sizeof *k);
+        char **k = mlops__grow_array(set->keys, &set->cap, sizeof *k, 16);
         if (!k)
             return mlops__error_oom();
         set->keys = k;
-        set->cap = cap;
     }
     char *copy = mlops__strndup(key, klen);
     if (!copy)

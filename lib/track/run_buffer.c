@@ -58,12 +58,10 @@ static int key_buffer(mlops__key_buffer **out, mlops_run *run, const char *key)
         return 0;
     MLOPS__TRY(mlops__track_check_key(key, "metric key"));
     if (run->nkeys == run->capkeys) {
-        size_t cap = run->capkeys ? run->capkeys * 2 : 8;
-        mlops__key_buffer *k = mlops__realloc(run->keys, cap * sizeof *k);
+        mlops__key_buffer *k = mlops__grow_array(run->keys, &run->capkeys, sizeof *k, 8);
         if (!k)
             return mlops__error_oom();
         run->keys = k;
-        run->capkeys = cap;
     }
     char *copy = mlops__strdup(key);
     if (!copy)

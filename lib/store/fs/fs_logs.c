@@ -46,12 +46,10 @@ static int find_or_add(mlops__fsb *fs, const char *name, size_t *out)
         }
     }
     if (fs->nlogs == fs->logs_cap) {
-        size_t cap = fs->logs_cap ? fs->logs_cap * 2 : 8;
-        mlops__fsb_log *p = mlops__realloc(fs->logs, cap * sizeof *p);
+        mlops__fsb_log *p = mlops__grow_array(fs->logs, &fs->logs_cap, sizeof *p, 8);
         if (!p)
             return mlops__error_oom();
         fs->logs = p;
-        fs->logs_cap = cap;
     }
     mlops__fsb_log *l = &fs->logs[fs->nlogs];
     memset(l, 0, sizeof *l);
