@@ -5,6 +5,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,22 +439,43 @@ uint64_t tu_verify_clean(mlops_store *s)
 #define TU_MAGIC 0x6d6c6f70734d454dull
 #define TU_DEAD 0x6465616462656566ull
 
+/* The library allocates on helper threads too (a stat cache loads while
+ * the tree is scanned), so the counters move under one lock: the n-th
+ * call is then well defined, though which thread makes it may vary. */
+static pthread_mutex_t tu_alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* 1 when this call (malloc or realloc) is the one to fail. */
+static int tu_a_count(tu_alloc *a, size_t size)
+{
+    pthread_mutex_lock(&tu_alloc_lock);
+    a->calls++;
+    int fail = a->fail_at && a->calls == a->fail_at;
+    if (fail)
+        a->failures++;
+    else if (a->big && size == a->big)
+        a->nbig++;
+    pthread_mutex_unlock(&tu_alloc_lock);
+    return fail;
+}
+
+static void tu_a_outstanding(tu_alloc *a, long delta)
+{
+    pthread_mutex_lock(&tu_alloc_lock);
+    a->outstanding += delta;
+    pthread_mutex_unlock(&tu_alloc_lock);
+}
+
 static void *tu_a_malloc(size_t size, void *ctx)
 {
     tu_alloc *a = ctx;
-    a->calls++;
-    if (a->fail_at && a->calls == a->fail_at) {
-        a->failures++;
+    if (tu_a_count(a, size))
         return NULL;
-    }
-    if (a->big && size == a->big)
-        a->nbig++;
     unsigned char *p = malloc(size + TU_HDR);
     if (!p)
         return NULL;
     uint64_t m = TU_MAGIC;
     memcpy(p, &m, 8);
-    a->outstanding++;
+    tu_a_outstanding(a, 1);
     return p + TU_HDR;
 }
 
@@ -469,7 +491,7 @@ static void tu_a_free(void *ptr, void *ctx)
     ck_assert_msg(m == TU_MAGIC, "allocator: free of a block not taken from this allocator: %p", ptr);
     m = TU_DEAD;
     memcpy(p, &m, 8);
-    a->outstanding--;
+    tu_a_outstanding(a, -1);
     free(p);
 }
 
@@ -482,11 +504,8 @@ static void *tu_a_realloc(void *ptr, size_t size, void *ctx)
     uint64_t m;
     memcpy(&m, p, 8);
     ck_assert_msg(m == TU_MAGIC, "allocator: realloc of a block not taken from this allocator: %p", ptr);
-    a->calls++;
-    if (a->fail_at && a->calls == a->fail_at) {
-        a->failures++;
+    if (tu_a_count(a, 0))
         return NULL;
-    }
     unsigned char *q = realloc(p, size + TU_HDR);
     if (!q)
         return NULL;
