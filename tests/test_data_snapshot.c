@@ -221,6 +221,65 @@ START_TEST(tree_matches_disk)
 }
 END_TEST
 
+/* Wide enough that the scan lists directories ahead on its worker and
+ * levels of manifests are shared between two threads, with names that
+ * tie on their first 8 bytes (the sort's packed key) or are shorter. */
+static char *wide_tree(void)
+{
+    static const char *const names[] = { "prefix__", "prefix__b", "prefix__a", "prefix_", "p", "prefix__a.long.name",
+                                         "\xc3\xa9t\xc3\xa9", "Z", "prefix__\xc3\xbf" };
+    char *root = tu_mkdtemp();
+    for (int d = 0; d < 12; d++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "d%02d", (d * 7) % 12);
+        mkd(root, rel);
+        for (int e = 0; e < 10; e++) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s/s%d", rel, (e * 3) % 10);
+            mkd(root, sub);
+            for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+                char file[256], content[64];
+                snprintf(file, sizeof file, "%s/%s", sub, names[k]);
+                snprintf(content, sizeof content, "%d.%d.%zu\n", d, e, k);
+                put(root, file, content);
+            }
+        }
+        char top[160];
+        snprintf(top, sizeof top, "%s/%s", rel, names[d % 9]);
+        put(root, top, rel);
+    }
+    return root;
+}
+
+START_TEST(wide_tree_matches_disk)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    char *root = wide_tree();
+    notes ns = { { 0 }, { { 0 } }, 0 };
+    mlops_data_snapshot_info info = snap(t.s, root, 0, &ns);
+    check_snapshot(t.s, &info, root, NULL);
+    ck_assert_uint_eq(info.files, 12 * 10 * 9 + 12);
+    ck_assert_uint_eq(info.dirs, 12 + 12 * 10);
+    /* Status scans the same way: nothing changed, then exactly one file. */
+    char hex[65];
+    tu_hex(&info.id, hex);
+    mlops_data_diff *d = NULL;
+    ck_assert_int_eq(mlops_data_status(&d, t.s, hex, root, NULL), 0);
+    ck_assert_uint_eq(d->count, 0);
+    mlops_data_diff_free(d);
+    put(root, "d05/s7/prefix__a", "changed, and longer\n");
+    ck_assert_int_eq(mlops_data_status(&d, t.s, hex, root, NULL), 0);
+    ck_assert_uint_eq(d->count, 1);
+    ck_assert_int_eq(d->changes[0].kind, MLOPS_DATA_MODIFIED);
+    ck_assert_str_eq(d->changes[0].path, "d05/s7/prefix__a");
+    mlops_data_diff_free(d);
+    tu_rmrf(root);
+    free(root);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 START_TEST(skipped_entries)
 {
     tu_store t;
@@ -684,6 +743,7 @@ int main(void)
     TCase *tc = tcase_create("both");
     tcase_set_timeout(tc, 240);
     tcase_add_loop_test(tc, tree_matches_disk, 0, TU_KINDS);
+    tcase_add_loop_test(tc, wide_tree_matches_disk, 0, TU_KINDS);
     tcase_add_loop_test(tc, skipped_entries, 0, TU_KINDS);
     tcase_add_loop_test(tc, single_file_and_empty_dir, 0, TU_KINDS);
     tcase_add_loop_test(tc, bad_input, 0, TU_KINDS);

@@ -41,6 +41,13 @@ int64_t mlops__statcache_racy_ns(const char *path);
 typedef struct mlops__statcache mlops__statcache;
 /* The cache of working directory root (any path; resolved with realpath). Never fails for a missing or damaged cache (empty cache); ENOMEM. */
 int mlops__statcache_load(mlops__statcache **out, mlops_store *store, const char *root);
+/* The same load on a thread of its own, so that it overlaps the scan:
+ * _start never waits (without a thread the load happens in _finish);
+ * _finish waits for it, gives the cache (out may be NULL to drop it) and
+ * frees the loader. ENOMEM from either. */
+typedef struct mlops__statcache_loader mlops__statcache_loader;
+int mlops__statcache_load_start(mlops__statcache_loader **out, mlops_store *store, const char *root);
+int mlops__statcache_load_finish(mlops__statcache **out, mlops__statcache_loader *l);
 /* Lookups in tree order: 1 and *out set when the cache vouches for the file, 0 otherwise. */
 int mlops__statcache_lookup(mlops__statcache *c, const char *relpath, const mlops__stat_key *key, mlops_oid *out);
 void mlops__statcache_free(mlops__statcache *c);

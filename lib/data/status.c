@@ -91,7 +91,7 @@ int mlops_data_status(mlops_data_diff **out, mlops_store *store, const char *ref
     so.notice = o.notice;
     so.notice_payload = o.notice_payload;
     mlops_data_snapshot_info info = { { { 0 } }, 0, 0, 0, 0, 0, 0, 0 };
-    rc = mlops__wtree_scan(&wt, store, path, 0, o.notice, o.notice_payload);
+    rc = mlops__wtree_scan(&wt, store, path, so.flags, o.notice, o.notice_payload);
     if (rc == 0)
         rc = mlops__wtree_hash(wt, store, 0, &so, &info);
     if (rc == 0) {

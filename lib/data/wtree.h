@@ -15,8 +15,9 @@
 #include "data_internal.h"
 
 typedef struct mlops__wtree mlops__wtree;
-/* Scans path (file or directory) into memory. flags: MLOPS_DATA_SKIP_UNREADABLE.
- * notice may be NULL. store (may be NULL): an fs store whose directory lies
+/* Scans path (file or directory) into memory. flags: MLOPS_DATA_SKIP_UNREADABLE,
+ * and MLOPS_DATA_NO_CACHE (else, with a store, the stat cache loads on a
+ * thread of its own during the scan, for mlops__wtree_hash). notice may be NULL. store (may be NULL): an fs store whose directory lies
  * inside the tree is left out of it, as git leaves out .git. A directory
  * deeper than MLOPS__DATA_DEPTH_MAX is MLOPS_EINVALID. */
 int mlops__wtree_scan(mlops__wtree **out, mlops_store *store, const char *path, unsigned flags,

@@ -55,80 +55,6 @@ static int plan(mlops__wtree_job *job, mlops__statcache *cache)
     return 0;
 }
 
-static void fill_entry(mlops__tree_entry *e, const mlops__wtree *t, const mlops__wnode *c)
-{
-    memset(e, 0, sizeof *e);
-    e->name = mlops__wtree_name(t, c);
-    e->name_len = c->name_len;
-    e->type = (mlops_data_type)c->type;
-    e->size = c->size;
-    e->id = c->id;
-    switch (c->type) {
-    case MLOPS_DATA_FILE:
-        e->flags = c->flags & MLOPS__WN_EXEC ? MLOPS__TREE_EXEC : 0;
-        e->files = 1;
-        break;
-    case MLOPS_DATA_DIR:
-        e->files = c->u.d.files;
-        break;
-    default:
-        e->target = mlops__wtree_target(t, c);
-        e->target_len = (size_t)c->size;
-        break;
-    }
-}
-
-/* Directory i's entries (skipped children left out) into entries. */
-static size_t dir_entries(mlops__tree_entry *entries, const mlops__wtree *t, uint32_t i, uint64_t *size,
-                          uint64_t *files)
-{
-    const mlops__wnode *d = &t->nodes[i];
-    size_t k = 0;
-    *size = *files = 0;
-    for (uint32_t c = d->u.d.first; c < d->u.d.first + d->u.d.count; c++) {
-        const mlops__wnode *child = &t->nodes[c];
-        if (child->flags & MLOPS__WN_SKIPPED)
-            continue;
-        fill_entry(&entries[k], t, child);
-        if (child->type != MLOPS_DATA_SYMLINK)
-            *size += entries[k].size;
-        *files += entries[k].files;
-        k++;
-    }
-    return k;
-}
-
-static int is_dir(const mlops__wnode *n)
-{
-    return n->type == MLOPS_DATA_DIR && !(n->flags & MLOPS__WN_SKIPPED);
-}
-
-/* Bottom-up: the breadth-first layout puts every directory after its
- * parent, so a reverse sweep has all subdirectory ids ready. */
-static int build_manifests(mlops__wtree *t, mlops_store *store)
-{
-    uint32_t most = 1;
-    for (uint32_t i = 0; i < t->count; i++)
-        if (is_dir(&t->nodes[i]) && t->nodes[i].u.d.count > most)
-            most = t->nodes[i].u.d.count;
-    mlops__tree_entry *entries = mlops__calloc(most, sizeof *entries);
-    if (!entries)
-        return mlops__error_oom();
-    int rc = 0;
-    for (uint32_t i = t->count; rc == 0 && i-- > 0;) {
-        mlops__wnode *n = &t->nodes[i];
-        if (!is_dir(n))
-            continue;
-        uint64_t size, files;
-        size_t k = dir_entries(entries, t, i, &size, &files);
-        rc = mlops__tree_put(&n->id, store, entries, k, mlops__wtree_dir_depth(t, i));
-        n->size = size;
-        n->u.d.files = files;
-    }
-    mlops__free(entries);
-    return rc;
-}
-
 static int id_cmp(const void *a, const void *b, void *arg)
 {
     const mlops__wtree *t = arg;
@@ -140,14 +66,14 @@ static int index_dirs(mlops__wtree *t)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->count; i++)
-        n += (uint32_t)is_dir(&t->nodes[i]);
+        n += (uint32_t)mlops__wnode_is_dir(&t->nodes[i]);
     mlops__free(t->dir_index);
     t->dir_index = mlops__calloc(n ? n : 1, sizeof *t->dir_index);
     if (!t->dir_index)
         return mlops__error_oom();
     t->ndirs = 0;
     for (uint32_t i = 0; i < t->count; i++)
-        if (is_dir(&t->nodes[i]))
+        if (mlops__wnode_is_dir(&t->nodes[i]))
             t->dir_index[t->ndirs++] = i;
     qsort_r(t->dir_index, t->ndirs, sizeof *t->dir_index, id_cmp, t);
     return 0;
@@ -201,7 +127,11 @@ int mlops__wtree_hash(mlops__wtree *t, mlops_store *store, int put, const mlops_
     mlops__wtree_job job;
     MLOPS__TRY(job_init(&job, t, store, put, opts));
     mlops__statcache *cache = NULL;
-    if (!(job.flags & MLOPS_DATA_NO_CACHE))
+    mlops__statcache_loader *loader = t->cache_loader;
+    t->cache_loader = NULL;
+    if (loader)
+        MLOPS__TRY(mlops__statcache_load_finish(&cache, loader));
+    else if (!(job.flags & MLOPS_DATA_NO_CACHE))
         MLOPS__TRY(mlops__statcache_load(&cache, store, t->real_root));
     int rc = plan(&job, cache);
     /* The cache is done with: its memory goes back before the manifests
@@ -211,7 +141,7 @@ int mlops__wtree_hash(mlops__wtree *t, mlops_store *store, int put, const mlops_
         rc = mlops__wtree_read_files(&job);
     mlops__free((void *)job.work);
     if (rc == 0)
-        rc = build_manifests(t, put ? store : NULL);
+        rc = mlops__wtree_build_manifests(t, put ? store : NULL);
     if (rc == 0)
         rc = index_dirs(t);
     if (rc < 0)
@@ -248,7 +178,7 @@ int mlops__wtree_dir_tree(mlops__tree *out, const mlops__wtree *t, const mlops_o
             out->entries = mlops__calloc(n ? n : 1, sizeof *out->entries);
             if (!out->entries)
                 return mlops__error_oom();
-            out->count = dir_entries(out->entries, t, i, &out->size, &out->files);
+            out->count = mlops__wtree_dir_entries(out->entries, t, i, &out->size, &out->files);
             return 0;
         }
     }

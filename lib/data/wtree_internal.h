@@ -75,6 +75,9 @@ struct mlops__wtree {
     uint32_t ndirs;
     uint64_t files_hashed, bytes_hashed;
     int hashed;
+    /* The stat cache, loading while the tree is scanned (NULL: not
+     * started; mlops__wtree_hash then loads it itself unless NO_CACHE). */
+    mlops__statcache_loader *cache_loader;
 };
 
 static inline const char *mlops__wtree_name(const mlops__wtree *t, const mlops__wnode *n)
@@ -102,6 +105,21 @@ int mlops__wtree_relpath(mlops__buf *b, const mlops__wtree *t, uint32_t i);
 /* Number of directories between the root and directory i (0 for the root):
  * the depth at which i's symlinks are checked. */
 unsigned mlops__wtree_dir_depth(const mlops__wtree *t, uint32_t i);
+
+/* A directory whose manifest is to be built (not skipped as unreadable). */
+static inline int mlops__wnode_is_dir(const mlops__wnode *n)
+{
+    return n->type == MLOPS_DATA_DIR && !(n->flags & MLOPS__WN_SKIPPED);
+}
+
+/* Every directory's manifest, bottom-up (and stored when store is not
+ * NULL), with its size and file count (wtree_manifests.c). */
+int mlops__wtree_build_manifests(mlops__wtree *t, mlops_store *store);
+/* Directory i's entries as manifest entries borrowing the tree's memory
+ * (skipped children left out; room for u.d.count): their count, with the
+ * totals in *size and *files. */
+size_t mlops__wtree_dir_entries(mlops__tree_entry *entries, const mlops__wtree *t, uint32_t i, uint64_t *size,
+                                uint64_t *files);
 
 /*
  * A depth-first walk in tree order (sorted names, a directory before its

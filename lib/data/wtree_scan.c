@@ -3,6 +3,7 @@
  * opened relative to the root with O_NOFOLLOW and checked against the
  * dev/inode the parent's listing reported, entries are lstat'ed
  * (fstatat AT_SYMLINK_NOFOLLOW) in batches on two threads (wtree_stat.h),
+ * the next directory listed ahead by a worker (wtree_prefetch.h), and
  * symlinks are read but never followed. No file content is read here.
  */
 #include <dirent.h>
@@ -17,6 +18,8 @@
 #include "common/error.h"
 #include "store/store_internal.h"
 #include "wtree_internal.h"
+#include "wtree_prefetch.h"
+#include "wtree_sort.h"
 #include "wtree_stat.h"
 
 int mlops__wtree_dev_index(mlops__wtree *t, uint64_t dev)
@@ -157,6 +160,10 @@ typedef struct scan_ctx {
     mlops__buf entry; /* relative path of an entry, for notices */
     char *link;       /* readlink buffer */
     mlops__wstat_batch batch; /* entries of the directory being listed */
+    mlops__wsort sort;        /* scratch for sorting a directory's children */
+    mlops__wprefetch *pf;     /* lists the next directory ahead (NULL: none yet, or no thread) */
+    uint32_t next_dir;        /* where the search for the next directory resumes */
+    mlops__buf ahead;         /* relative path of the directory handed to pf */
     int skip_store;   /* the fs store's own directory is inside the tree */
     uint64_t store_dev, store_ino;
 } scan_ctx;
@@ -236,17 +243,6 @@ static int add_entry(scan_ctx *c, uint32_t parent, int dfd, size_t k, unsigned d
     return set_stat(c->t, i, st);
 }
 
-static int name_cmp(const void *pa, const void *pb, void *arg)
-{
-    const mlops__wtree *t = arg;
-    const mlops__wnode *a = pa, *b = pb;
-    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
-    int r = memcmp(mlops__wtree_name(t, a), mlops__wtree_name(t, b), n);
-    if (r)
-        return r;
-    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
-}
-
 /* A directory that cannot be listed: EPERM naming it, or skipped (never
  * the root: a snapshot of nothing would be a lie). */
 static int dir_unreadable(scan_ctx *c, uint32_t i, int err)
@@ -259,66 +255,89 @@ static int dir_unreadable(scan_ctx *c, uint32_t i, int err)
     return notify(c, MLOPS_DATA_NOTICE_UNREADABLE, c->dir.ptr);
 }
 
-/* Opens directory i, checking it is still the one its parent listed (a
- * directory swapped for a symlink to elsewhere fails O_NOFOLLOW or the
- * dev/inode check, so nothing outside the tree is ever listed). -1 in
- * *out when it was skipped. */
-static int open_dir(int *out, scan_ctx *c, uint32_t i)
+/* What a failed listing means (open, fdopendir or the batch): 0 when the
+ * directory is skipped (unreadable, with SKIP_UNREADABLE), or the error.
+ * The directory is opened with O_NOFOLLOW and checked against the
+ * dev/inode its parent's listing reported, so a directory swapped for a
+ * symlink to elsewhere is never listed. */
+static int listing_failed(scan_ctx *c, uint32_t i, const mlops__wlisting *l)
 {
-    const mlops__wnode *n = &c->t->nodes[i];
-    *out = -1;
-    int fd = openat(c->t->root_fd, i == 0 ? "." : c->dir.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-            return mlops__error_set(MLOPS_ECONFLICT, "'%s/%s' was removed or replaced during the snapshot",
-                                    c->t->path, c->dir.ptr);
-        return dir_unreadable(c, i, errno);
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != n->ino || (uint64_t)st.st_dev != c->t->devs[n->dev]) {
-        close(fd);
+    int e = l->open_err;
+    if (e == ENOENT || e == ENOTDIR || e == ELOOP)
+        return mlops__error_set(MLOPS_ECONFLICT, "'%s/%s' was removed or replaced during the snapshot", c->t->path,
+                                c->dir.ptr);
+    if (e == MLOPS__WDIR_REPLACED)
         return mlops__error_set(MLOPS_ECONFLICT, "'%s/%s' was replaced during the snapshot", c->t->path,
                                 c->dir.ptr);
-    }
-    *out = fd;
-    return 0;
+    if (e)
+        return dir_unreadable(c, i, e);
+    if (l->fdopen_err == ENOMEM || l->rc == MLOPS_ENOMEM)
+        return mlops__error_oom(); /* the message, if any, was the worker's */
+    return mlops__error_errno(l->fdopen_err, "cannot list '%s'", c->t->path);
 }
 
-/* Lists in rounds of up to MLOPS__WSTAT_BATCH names: collect from
- * readdir, stat them all (two threads), then add them one by one in readdir
- * order, so that notices and the first error are those of a scan that
- * stats each entry as it reads it. */
-static int list_dir(scan_ctx *c, uint32_t i, DIR *d, unsigned depth)
+/* Directory i's first round, listed and lstat'ed by the worker ahead of
+ * time when it was handed this directory, else here and now. */
+static void first_round(scan_ctx *c, uint32_t i, mlops__wlisting *l)
+{
+    uint32_t queued;
+    if (c->pf && mlops__wprefetch_queued(c->pf, &queued)) {
+        mlops__wprefetch_take(c->pf, l, &c->batch);
+        if (queued == i)
+            return;
+        if (l->dir) /* never happens in breadth-first order; harmless if it did */
+            closedir(l->dir);
+    }
+    const mlops__wnode *n = &c->t->nodes[i];
+    mlops__wlisting_open(l, &c->batch, c->t->root_fd, i == 0 ? "." : c->dir.ptr, c->t->devs[n->dev], n->ino);
+    if (l->dir && l->rc == 0)
+        mlops__wstat_batch_run(&c->batch, dirfd(l->dir));
+}
+
+/* Hands the directory after i (in scan order) to the worker, if the tree
+ * already holds it, starting the worker on first use. */
+static int prefetch_next(scan_ctx *c, uint32_t i)
+{
+    const mlops__wtree *t = c->t;
+    if (!c->batch.split)
+        return 0; /* one CPU: a worker would only take turns with the scan */
+    if (c->next_dir <= i)
+        c->next_dir = i + 1;
+    while (c->next_dir < t->count && t->nodes[c->next_dir].type != MLOPS_DATA_DIR)
+        c->next_dir++;
+    if (c->next_dir >= t->count)
+        return 0;
+    if (!c->pf) {
+        MLOPS__TRY(mlops__wprefetch_new(&c->pf, t->root_fd));
+        if (!c->pf) {
+            c->batch.split = 0; /* no thread to be had: do not try again */
+            return 0;
+        }
+    }
+    uint32_t j = c->next_dir;
+    MLOPS__TRY(mlops__wtree_relpath(&c->ahead, t, j));
+    const mlops__wnode *n = &t->nodes[j];
+    return mlops__wprefetch_queue(c->pf, j, c->ahead.ptr, t->devs[n->dev], n->ino);
+}
+
+/* Adds directory i's entries in rounds of up to MLOPS__WSTAT_BATCH names
+ * (the first already listed and lstat'ed), each added one by one in
+ * readdir order, so that notices and the first error are those of a scan
+ * that stats each entry as it reads it. */
+static int add_listing(scan_ctx *c, uint32_t i, mlops__wlisting *l, unsigned depth)
 {
     mlops__wstat_batch *b = &c->batch;
-    int dfd = dirfd(d);
+    int dfd = dirfd(l->dir);
     for (;;) {
-        mlops__wstat_batch_clear(b);
-        int end = 0, err = 0;
-        while (b->count < MLOPS__WSTAT_BATCH) {
-            errno = 0;
-            struct dirent *e = readdir(d);
-            if (!e) {
-                end = 1;
-                err = errno;
-                break;
-            }
-            const char *name = e->d_name;
-            if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-                continue;
-            size_t len = strlen(name);
-            /* A name that cannot be recorded is reported, not stat'ed. */
-            int ok = len <= MLOPS__DATA_ENTRY_NAME_MAX && !mlops__data_name_has_control(name, len);
-            MLOPS__TRY(mlops__wstat_batch_add(b, name, len, ok));
-        }
-        mlops__wstat_batch_run(b, dfd);
         for (size_t k = 0; k < b->count; k++)
             MLOPS__TRY(add_entry(c, i, dfd, k, depth));
         /* After the entries read before it, as when each was added on the spot. */
-        if (err)
-            return mlops__error_errno(err, "cannot list directory '%s/%s'", c->t->path, c->dir.ptr);
-        if (end)
+        if (l->read_err)
+            return mlops__error_errno(l->read_err, "cannot list directory '%s/%s'", c->t->path, c->dir.ptr);
+        if (l->end)
             return 0;
+        MLOPS__TRY(mlops__wstat_batch_fill(b, l->dir, &l->end, &l->read_err));
+        mlops__wstat_batch_run(b, dfd);
     }
 }
 
@@ -327,28 +346,23 @@ static int scan_dir(scan_ctx *c, uint32_t i)
     int depth = mlops__wtree_relpath(&c->dir, c->t, i);
     if (depth < 0)
         return depth;
-    int fd = -1;
-    MLOPS__TRY(open_dir(&fd, c, i));
-    if (fd < 0)
-        return 0;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return e == ENOMEM ? mlops__error_oom() : mlops__error_errno(e, "cannot list '%s'", c->t->path);
-    }
-    uint32_t first = c->t->count;
-    /* Symlinks in this directory are checked at its depth: a link in the
-     * root may not climb at all, one in a/b may climb twice. */
-    int rc = list_dir(c, i, d, (unsigned)depth);
-    closedir(d);
-    if (rc < 0)
+    c->t->nodes[i].u.d.first = c->t->count;
+    mlops__wlisting l;
+    first_round(c, i, &l);
+    int rc = prefetch_next(c, i);
+    if (rc == 0 && !(l.dir && l.rc == 0))
+        rc = listing_failed(c, i, &l);
+    else if (rc == 0)
+        /* Symlinks in this directory are checked at its depth: a link in
+         * the root may not climb at all, one in a/b may climb twice. */
+        rc = add_listing(c, i, &l, (unsigned)depth);
+    if (l.dir)
+        closedir(l.dir);
+    if (rc < 0 || !l.dir || l.rc)
         return rc;
     mlops__wnode *n = &c->t->nodes[i];
-    n->u.d.first = first;
-    n->u.d.count = c->t->count - first;
-    qsort_r(c->t->nodes + first, n->u.d.count, sizeof *n, name_cmp, c->t);
-    return 0;
+    n->u.d.count = c->t->count - n->u.d.first;
+    return mlops__wsort_children(&c->sort, c->t, n->u.d.first, n->u.d.count);
 }
 
 /* Breadth first, so that every directory's children are contiguous. */
@@ -356,7 +370,7 @@ static int scan_tree(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_
                      void *payload)
 {
     scan_ctx c = { .t = t, .flags = flags, .notice = notice, .payload = payload, .dir = MLOPS__BUF_INIT,
-                   .entry = MLOPS__BUF_INIT };
+                   .entry = MLOPS__BUF_INIT, .ahead = MLOPS__BUF_INIT };
     mlops__wstat_batch_init(&c.batch);
     const char *store_root = store ? mlops__store_fs_root(store) : NULL;
     struct stat sst;
@@ -371,7 +385,11 @@ static int scan_tree(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_
         if (t->nodes[i].type == MLOPS_DATA_DIR)
             rc = scan_dir(&c, i);
     mlops__free(c.link);
+    /* First: the worker may still be listing with its own batch. */
+    mlops__wprefetch_free(c.pf);
     mlops__wstat_batch_dispose(&c.batch);
+    mlops__buf_dispose(&c.ahead);
+    mlops__wsort_dispose(&c.sort);
     mlops__buf_dispose(&c.dir);
     mlops__buf_dispose(&c.entry);
     return rc;
@@ -455,6 +473,9 @@ static int scan_root(mlops__wtree *t, mlops_store *store, unsigned flags, mlops_
     if (S_ISREG(st.st_mode))
         return open_root_file(t, &st);
     MLOPS__TRY(open_root_dir(t, &st));
+    /* Hashing will want the stat cache: it loads meanwhile. */
+    if (store && !(flags & MLOPS_DATA_NO_CACHE))
+        MLOPS__TRY(mlops__statcache_load_start(&t->cache_loader, store, t->real_root));
     return scan_tree(t, store, flags, notice, payload);
 }
 
@@ -492,6 +513,8 @@ void mlops__wtree_free(mlops__wtree *t)
         return;
     if (t->root_fd >= 0)
         close(t->root_fd);
+    if (t->cache_loader)
+        (void)mlops__statcache_load_finish(NULL, t->cache_loader);
     mlops__free(t->nodes);
     mlops__free(t->names);
     mlops__free(t->path);

@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "data_internal.h"
 #include "wtree_stat.h"
 
 /* Below this many entries a thread costs more than it saves (creating and
@@ -104,13 +105,14 @@ int mlops__wstat_batch_add(mlops__wstat_batch *b, const char *name, size_t len, 
     return 0;
 }
 
-typedef struct stat_job {
-    mlops__wstat_batch *b;
-    int dfd;
-    atomic_size_t next; /* first entry of the next chunk to take */
-} stat_job;
+void mlops__wstat_job_init(mlops__wstat_job *j, mlops__wstat_batch *b, int dfd)
+{
+    j->b = b;
+    j->dfd = dfd;
+    atomic_init(&j->next, 0);
+}
 
-static void stat_chunks(stat_job *j)
+void mlops__wstat_job_work(mlops__wstat_job *j)
 {
     mlops__wstat_batch *b = j->b;
     for (;;) {
@@ -133,19 +135,42 @@ static void stat_chunks(stat_job *j)
 
 static void *helper_main(void *arg)
 {
-    stat_chunks(arg);
+    mlops__wstat_job_work(arg);
     return NULL;
 }
 
 void mlops__wstat_batch_run(mlops__wstat_batch *b, int dfd)
 {
-    stat_job j = { .b = b, .dfd = dfd };
-    atomic_init(&j.next, 0);
+    mlops__wstat_job j;
+    mlops__wstat_job_init(&j, b, dfd);
     pthread_t th;
     /* A thread that cannot be started is no error: the calling thread
      * takes every chunk. */
     int helper = b->split && b->count >= SPLIT_MIN && pthread_create(&th, NULL, helper_main, &j) == 0;
-    stat_chunks(&j);
+    mlops__wstat_job_work(&j);
     if (helper)
         pthread_join(th, NULL);
+}
+
+int mlops__wstat_batch_fill(mlops__wstat_batch *b, DIR *d, int *end, int *err)
+{
+    mlops__wstat_batch_clear(b);
+    *end = *err = 0;
+    while (b->count < MLOPS__WSTAT_BATCH) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            *end = 1;
+            *err = errno;
+            return 0;
+        }
+        const char *name = e->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+            continue;
+        size_t len = strlen(name);
+        /* A name that cannot be recorded is reported, not stat'ed. */
+        int ok = len <= MLOPS__DATA_ENTRY_NAME_MAX && !mlops__data_name_has_control(name, len);
+        MLOPS__TRY(mlops__wstat_batch_add(b, name, len, ok));
+    }
+    return 0;
 }

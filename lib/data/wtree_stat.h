@@ -13,6 +13,8 @@
 #ifndef MLOPS_LIB_DATA_WTREE_STAT_H
 #define MLOPS_LIB_DATA_WTREE_STAT_H
 
+#include <dirent.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -57,6 +59,24 @@ int mlops__wstat_batch_add(mlops__wstat_batch *b, const char *name, size_t len, 
  * one helper thread for a large batch when more than one CPU is online, the
  * calling thread alone otherwise or if the thread cannot be started. */
 void mlops__wstat_batch_run(mlops__wstat_batch *b, int dfd);
+
+/* Empties the batch and fills it from readdir (up to MLOPS__WSTAT_BATCH
+ * entries, "." and ".." left out, names that cannot be recorded marked not
+ * to be stat'ed). *end is set when readdir returned NULL, with its errno in
+ * *err (0 at the true end). 0 or MLOPS_ENOMEM. */
+int mlops__wstat_batch_fill(mlops__wstat_batch *b, DIR *d, int *end, int *err);
+
+/* A batch being stat'ed by any number of threads at once, each calling
+ * _work, which returns when no chunk is left to take (chunks another
+ * thread took may still be in progress: join or wait for it). */
+typedef struct mlops__wstat_job {
+    mlops__wstat_batch *b;
+    int dfd;
+    atomic_size_t next; /* first entry of the next chunk to take */
+} mlops__wstat_job;
+
+void mlops__wstat_job_init(mlops__wstat_job *j, mlops__wstat_batch *b, int dfd);
+void mlops__wstat_job_work(mlops__wstat_job *j);
 
 static inline const char *mlops__wstat_batch_name(const mlops__wstat_batch *b, size_t k)
 {
