@@ -248,6 +248,19 @@ static char *wide_tree(void)
         snprintf(top, sizeof top, "%s/%s", rel, names[d % 9]);
         put(root, top, rel);
     }
+    /* One directory large enough for the radix sort: short names, names
+     * tying on their first 8 bytes, and names that prefix others. */
+    mkd(root, "many");
+    for (int k = 0; k < 80; k++) {
+        char file[64];
+        snprintf(file, sizeof file, "many/%d", (k * 37) % 80);
+        put(root, file, "s");
+        snprintf(file, sizeof file, "many/prefix__%d", (k * 53) % 80);
+        put(root, file, "t");
+        snprintf(file, sizeof file, "many/%c%c", 'A' + k % 26, 'a' + k / 26);
+        if (k < 26 * 2)
+            put(root, file, "u");
+    }
     return root;
 }
 
@@ -259,8 +272,8 @@ START_TEST(wide_tree_matches_disk)
     notes ns = { { 0 }, { { 0 } }, 0 };
     mlops_data_snapshot_info info = snap(t.s, root, 0, &ns);
     check_snapshot(t.s, &info, root, NULL);
-    ck_assert_uint_eq(info.files, 12 * 10 * 9 + 12);
-    ck_assert_uint_eq(info.dirs, 12 + 12 * 10);
+    ck_assert_uint_eq(info.files, 12 * 10 * 9 + 12 + 80 + 80 + 52);
+    ck_assert_uint_eq(info.dirs, 12 + 12 * 10 + 1);
     /* Status scans the same way: nothing changed, then exactly one file. */
     char hex[65];
     tu_hex(&info.id, hex);

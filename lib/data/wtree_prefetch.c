@@ -159,7 +159,7 @@ void mlops__wprefetch_take(mlops__wprefetch *p, mlops__wlisting *l, mlops__wstat
 {
     wait_state(p, PF_LISTED);
     if (listed_ok(&p->l))
-        mlops__wstat_job_work(&p->job);
+        mlops__wstat_job_work_own(&p->job);
     wait_state(p, PF_DONE);
     *l = p->l;
     memset(&p->l, 0, sizeof p->l);

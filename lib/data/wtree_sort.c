@@ -4,12 +4,12 @@
  * qsort_r of the 80-byte nodes themselves, with a comparison that follows
  * two pointers into the name arena and calls memcmp, was a twentieth of
  * status of an unchanged tree. Here the sort moves 16-byte keys whose
- * first 8 name bytes are packed big-endian into an integer, so most
- * comparisons are one integer comparison; the nodes are then moved once.
+ * first 8 name bytes are packed big-endian into an integer (radix-sorted;
+ * only names that tie on those 8 bytes are compared in full); the nodes
+ * are then moved once.
  * Names never contain NUL, so zero padding orders a name before every
  * longer name it prefixes, which is bytewise order.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -29,16 +29,67 @@ static uint64_t name_prefix(const char *name, size_t len)
     return v;
 }
 
-static int key_cmp(const void *pa, const void *pb, void *arg)
+/* Orders two keys: by prefix, then (names that tie on 8 bytes) in full. */
+static int key_cmp(const mlops__wsort_key *a, const mlops__wsort_key *b, const mlops__wtree *t)
 {
-    const mlops__wsort_key *a = pa, *b = pb;
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
-    const mlops__wtree *t = arg;
     const mlops__wnode *na = &t->nodes[a->node], *nb = &t->nodes[b->node];
     if (na->name_len <= 8 && nb->name_len <= 8)
         return (na->name_len > nb->name_len) - (na->name_len < nb->name_len);
     return mlops__tree_name_cmp(mlops__wtree_name(t, na), na->name_len, mlops__wtree_name(t, nb), nb->name_len);
+}
+
+static void insertion_sort(mlops__wsort_key *k, size_t n, const mlops__wtree *t)
+{
+    for (size_t i = 1; i < n; i++) {
+        mlops__wsort_key x = k[i];
+        size_t j = i;
+        for (; j > 0 && key_cmp(&x, &k[j - 1], t) < 0; j--)
+            k[j] = k[j - 1];
+        k[j] = x;
+    }
+}
+
+/*
+ * Least-significant-byte radix sort on the prefixes (stable, 8 passes at
+ * most; a pass is skipped when every key has the same byte there, as the
+ * leading bytes of similar names do), then runs of equal prefixes put in
+ * full name order. A directory's names come from readdir in hash order,
+ * so there is no order to exploit, and a comparison sort through a
+ * callback was the slow part.
+ */
+static void radix_sort(mlops__wsort *s, size_t n, const mlops__wtree *t)
+{
+    mlops__wsort_key *from = s->keys, *to = s->spare;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            count[(from[i].prefix >> shift) & 0xff]++;
+        if (count[(from[0].prefix >> shift) & 0xff] == n)
+            continue;
+        size_t pos = 0;
+        for (unsigned b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(from[i].prefix >> shift) & 0xff]++] = from[i];
+        mlops__wsort_key *x = from;
+        from = to;
+        to = x;
+    }
+    if (from != s->keys)
+        memcpy(s->keys, from, n * sizeof *from);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && s->keys[j].prefix == s->keys[i].prefix)
+            j++;
+        if (j - i > 1)
+            insertion_sort(s->keys + i, j - i, t);
+        i = j;
+    }
 }
 
 static int reserve(mlops__wsort *s, size_t n)
@@ -48,16 +99,20 @@ static int reserve(mlops__wsort *s, size_t n)
     size_t cap = s->cap ? s->cap : 256;
     while (cap < n)
         cap *= 2;
-    /* Both arrays are replaced together or not at all. */
+    /* All arrays are replaced together or not at all. */
     mlops__wsort_key *keys = mlops__malloc(cap * sizeof *keys);
-    mlops__wnode *tmp = keys ? mlops__malloc(cap * sizeof *tmp) : NULL;
+    mlops__wsort_key *spare = keys ? mlops__malloc(cap * sizeof *spare) : NULL;
+    mlops__wnode *tmp = spare ? mlops__malloc(cap * sizeof *tmp) : NULL;
     if (!tmp) {
         mlops__free(keys);
+        mlops__free(spare);
         return mlops__error_oom();
     }
     mlops__free(s->keys);
+    mlops__free(s->spare);
     mlops__free(s->tmp);
     s->keys = keys;
+    s->spare = spare;
     s->tmp = tmp;
     s->cap = cap;
     return 0;
@@ -73,7 +128,10 @@ int mlops__wsort_children(mlops__wsort *s, mlops__wtree *t, uint32_t first, uint
         s->keys[k].prefix = name_prefix(mlops__wtree_name(t, n), n->name_len);
         s->keys[k].node = first + k;
     }
-    qsort_r(s->keys, count, sizeof *s->keys, key_cmp, t);
+    if (count < 32)
+        insertion_sort(s->keys, count, t);
+    else
+        radix_sort(s, count, t);
     for (uint32_t k = 0; k < count; k++)
         s->tmp[k] = t->nodes[s->keys[k].node];
     memcpy(&t->nodes[first], s->tmp, (size_t)count * sizeof *s->tmp);
@@ -83,6 +141,7 @@ int mlops__wsort_children(mlops__wsort *s, mlops__wtree *t, uint32_t first, uint
 void mlops__wsort_dispose(mlops__wsort *s)
 {
     mlops__free(s->keys);
+    mlops__free(s->spare);
     mlops__free(s->tmp);
     memset(s, 0, sizeof *s);
 }

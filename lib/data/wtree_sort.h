@@ -11,7 +11,7 @@ typedef struct mlops__wsort_key mlops__wsort_key;
 
 /* Scratch memory kept across directories; zero-initialise. */
 typedef struct mlops__wsort {
-    mlops__wsort_key *keys;
+    mlops__wsort_key *keys, *spare; /* spare: the radix sort's other half */
     mlops__wnode *tmp;
     size_t cap;
 } mlops__wsort;

@@ -112,7 +112,7 @@ void mlops__wstat_job_init(mlops__wstat_job *j, mlops__wstat_batch *b, int dfd)
     atomic_init(&j->next, 0);
 }
 
-void mlops__wstat_job_work(mlops__wstat_job *j)
+static void work_with(mlops__wstat_job *j, int dfd)
 {
     mlops__wstat_batch *b = j->b;
     for (;;) {
@@ -125,7 +125,7 @@ void mlops__wstat_job_work(mlops__wstat_job *j)
             if (r->err == MLOPS__WSTAT_UNSTATED)
                 continue;
             struct stat st;
-            if (fstatat(j->dfd, mlops__wstat_batch_name(b, k), &st, AT_SYMLINK_NOFOLLOW) < 0)
+            if (fstatat(dfd, mlops__wstat_batch_name(b, k), &st, AT_SYMLINK_NOFOLLOW) < 0)
                 r->err = errno;
             else
                 mlops__wstat_from(r, &st);
@@ -133,9 +133,30 @@ void mlops__wstat_job_work(mlops__wstat_job *j)
     }
 }
 
+void mlops__wstat_job_work(mlops__wstat_job *j)
+{
+    work_with(j, j->dfd);
+}
+
+/*
+ * Every fstatat relative to a descriptor takes a reference on its open
+ * file, and in a process with several threads that is an atomic on one
+ * cache line: two threads stat'ing through the same descriptor bounce it
+ * between their CPUs on every call. A second open file for the same
+ * directory ("." opened relative to it: no path to race on) keeps the
+ * threads apart; without one, the shared descriptor still works.
+ */
+void mlops__wstat_job_work_own(mlops__wstat_job *j)
+{
+    int own = openat(j->dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    work_with(j, own >= 0 ? own : j->dfd);
+    if (own >= 0)
+        close(own);
+}
+
 static void *helper_main(void *arg)
 {
-    mlops__wstat_job_work(arg);
+    mlops__wstat_job_work_own(arg);
     return NULL;
 }
 

@@ -77,6 +77,9 @@ typedef struct mlops__wstat_job {
 
 void mlops__wstat_job_init(mlops__wstat_job *j, mlops__wstat_batch *b, int dfd);
 void mlops__wstat_job_work(mlops__wstat_job *j);
+/* The same through a descriptor of its own for the directory (see
+ * wtree_stat.c): for every thread but one. */
+void mlops__wstat_job_work_own(mlops__wstat_job *j);
 
 static inline const char *mlops__wstat_batch_name(const mlops__wstat_batch *b, size_t k)
 {
