@@ -17,7 +17,7 @@
 #include "testutil.h"
 #include "common/fault.h"
 #include "track/crc32c.h"
-#include "track/export_text.h"
+#include "common/export_text.h"
 
 /* ---- an independent CRC-32C: one bit at a time ------------------------ */
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "export_util.h"
+#include "common/export_util.h"
 #include "track_internal.h"
 
 /* RFC 4180: a field holding a comma, quote or line break is quoted, with

@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "export_text.h"
-#include "export_util.h"
+#include "common/export_text.h"
+#include "common/export_util.h"
 #include "track_internal.h"
 
 /* mlflow/entities/source_type.py: LOCAL */

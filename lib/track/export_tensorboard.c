@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
-#include "export_util.h"
+#include "common/export_util.h"
 #include "track_internal.h"
 
 /* protobuf keys: field number << 3 | wire type (0 varint, 1 64-bit,

@@ -1,6 +1,7 @@
 /*
- * Internal, shared by the three exporters (header-only: the track build
- * lists its .c files, and these helpers are small).
+ * Internal, shared by the exporters of tracking (MLflow, TensorBoard, CSV)
+ * and of the registry (MLflow) (header-only: the module builds
+ * list their .c files, and these helpers are small).
  *
  * Every exported file is written to a temp file in its destination
  * directory and then published by rename (or by link, to never replace),
@@ -8,8 +9,8 @@
  * MLflow's reader fails the whole request on a truncated metric line or an
  * empty meta.yaml. Exports are copies, like cp: nothing is fsynced.
  */
-#ifndef MLOPS_LIB_TRACK_EXPORT_UTIL_H
-#define MLOPS_LIB_TRACK_EXPORT_UTIL_H
+#ifndef MLOPS_LIB_COMMON_EXPORT_UTIL_H
+#define MLOPS_LIB_COMMON_EXPORT_UTIL_H
 
 #include <errno.h>
 #include <fcntl.h>

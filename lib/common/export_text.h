@@ -1,9 +1,10 @@
 /*
- * Internal: text forms MLflow's Python reader expects, for the mlruns export
- * (header-only; used by export_mlflow.c and its tests through it).
+ * Internal: text forms MLflow's Python reader expects, for the MLflow exports
+ * of tracking and the registry (header-only; used by lib/track/export_mlflow.c,
+ * lib/registry/export_mlflow.c and their tests).
  */
-#ifndef MLOPS_LIB_TRACK_EXPORT_TEXT_H
-#define MLOPS_LIB_TRACK_EXPORT_TEXT_H
+#ifndef MLOPS_LIB_COMMON_EXPORT_TEXT_H
+#define MLOPS_LIB_COMMON_EXPORT_TEXT_H
 
 #include <math.h>
 #include <stdio.h>
