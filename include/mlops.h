@@ -9,5 +9,6 @@
 #include "mlops/store.h"
 #include "mlops/track.h"
 #include "mlops/data.h"
+#include "mlops/registry.h"
 
 #endif /* MLOPS_H */

@@ -1,0 +1,516 @@
+/* Model registry under stress: 8 processes registering into one model,
+ * the retry budget of the compare-and-swap loop, crafted and damaged
+ * state objects, what gc keeps, and out-of-memory loops on every kind of
+ * change. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mlops/registry.h"
+#include "registry/registry_internal.h"
+#include "testutil.h"
+
+#define PROCS 8
+#define PER_PROC 100
+
+#include "test_registry_util.inc"
+
+static void point_ref(mlops_store *s, const char *name, const mlops_oid *id)
+{
+    char *ref = model_ref(name);
+    mlops_oid cur;
+    int rc = mlops_ref_get(&cur, s, ref);
+    ck_assert_int_eq(mlops_ref_set(s, ref, id, rc == 0 ? &cur : NULL), 0);
+    free(ref);
+}
+
+static mlops_oid artifact_of(mlops_store *s, int p, int i)
+{
+    char text[64];
+    snprintf(text, sizeof text, "artifact of process %d, registration %d", p, i);
+    return tu_put_str(s, text);
+}
+
+static int register_artifact(mlops_store *s, const char *name, const mlops_oid *a)
+{
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.artifact = a;
+    return mlops_registry_register(NULL, s, name, &o);
+}
+
+/* ---- concurrency: the acceptance test of issue 5 ------------------------------------ */
+
+static int child_registers(const char *dir, int p)
+{
+    mlops_store *s = NULL;
+    if (mlops_store_open(&s, dir, NULL) != 0)
+        return 1;
+    for (int i = 0; i < PER_PROC; i++) {
+        mlops_oid a = artifact_of(s, p, i);
+        if (register_artifact(s, "shared", &a) != 0) {
+            fprintf(stderr, "child %d registration %d: %s\n", p, i, mlops_error_last());
+            return 1;
+        }
+    }
+    mlops_store_free(s);
+    return 0;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+    return mlops_oid_cmp(a, b);
+}
+
+START_TEST(concurrent_registrations)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "shared", NULL, NULL, 0), 0);
+    tu_store_close(&t);
+    pid_t pids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        fflush(NULL);
+        pids[p] = fork();
+        ck_assert_int_ge(pids[p], 0);
+        if (pids[p] == 0)
+            _exit(child_registers(t.dir, p));
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(pids[p], &st, 0), pids[p]);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed", p);
+    }
+    tu_store_reopen(&t, NULL);
+    mlops_registry_version **list = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(mlops_registry_list_versions(&list, &n, t.s, "shared"), 0);
+    ck_assert_uint_eq(n, PROCS * PER_PROC);
+    static mlops_oid got[PROCS * PER_PROC], want[PROCS * PER_PROC];
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(list[i]->version, i + 1); /* exactly 1..800 */
+        got[i] = list[i]->artifact;
+    }
+    mlops_registry_version_list_free(list, n);
+    for (int p = 0; p < PROCS; p++)
+        for (int i = 0; i < PER_PROC; i++)
+            want[p * PER_PROC + i] = artifact_of(t.s, p, i);
+    qsort(got, n, sizeof *got, oid_cmp);
+    qsort(want, n, sizeof *want, oid_cmp);
+    ck_assert_int_eq(memcmp(got, want, sizeof got), 0); /* every artifact exactly once */
+    mlops_registry_event *ev = NULL;
+    size_t nev = 0, registered = 0;
+    ck_assert_int_eq(mlops_registry_history(&ev, &nev, t.s, "shared"), 0);
+    ck_assert_uint_eq(nev, PROCS * PER_PROC + 1);
+    ck_assert_int_eq(ev[0].kind, MLOPS_REGISTRY_MODEL_CREATED);
+    for (size_t i = 1; i < nev; i++) {
+        ck_assert_int_eq(ev[i].kind, MLOPS_REGISTRY_VERSION_REGISTERED);
+        ck_assert_uint_eq(ev[i].version, i); /* in order */
+        registered++;
+    }
+    ck_assert_uint_eq(registered, PROCS * PER_PROC);
+    mlops_registry_history_free(ev, nev);
+    mlops_registry_model *m = NULL;
+    ck_assert_int_eq(mlops_registry_get_model(&m, t.s, "shared"), 0);
+    ck_assert_uint_eq(m->next_version, PROCS * PER_PROC + 1);
+    mlops_registry_model_free(m);
+    tu_verify_clean(t.s);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* ---- the retry budget -------------------------------------------------------------- */
+
+typedef struct intruder {
+    mlops_store *s;
+    mlops_oid a, b; /* two states of the model the intruder swaps between */
+    unsigned calls;
+} intruder;
+
+/* Edits the model, but first moves its ref behind the caller's back, so
+ * every compare-and-swap of the caller loses. */
+static int intrude(mlops__reg_state *st, int exists, void *p)
+{
+    intruder *in = p;
+    in->calls++;
+    char *ref = model_ref("m");
+    mlops_oid cur;
+    ck_assert_int_eq(mlops_ref_get(&cur, in->s, ref), 0);
+    ck_assert_int_eq(mlops_ref_set(in->s, ref, same(&cur, &in->a) ? &in->b : &in->a, &cur), 0);
+    free(ref);
+    ck_assert_int_eq(exists, 1);
+    MLOPS__TRY(mlops__reg_change_set(st, MLOPS_REGISTRY_MODEL_TAG_SET, 0, NULL, "lost"));
+    return mlops__reg_tags_set(&st->tags, "lost", "yes");
+}
+
+START_TEST(retry_budget)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    intruder in = { t.s, { { 0 } }, { { 0 } }, 0 };
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "m", "a", NULL, 0), 0);
+    in.a = ref_of(t.s, "m");
+    ck_assert_int_eq(mlops_registry_set_model_description(t.s, "m", "b"), 0);
+    in.b = ref_of(t.s, "m");
+    tu_assert_err(mlops__reg_update(NULL, t.s, "m", "mallory", intrude, NULL, &in, 5), MLOPS_ECONFLICT);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), "5 retries"));
+    ck_assert_uint_eq(in.calls, 6); /* the first attempt and 5 retries */
+    mlops_oid cur = ref_of(t.s, "m");
+    ck_assert(same(&cur, &in.a) || same(&cur, &in.b)); /* only the intruder's moves landed */
+    mlops_registry_model *m = NULL;
+    ck_assert_int_eq(mlops_registry_get_model(&m, t.s, "m"), 0);
+    ck_assert_uint_eq(m->ntags, 0);
+    mlops_registry_model_free(m);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* ---- corrupt states ------------------------------------------------------------------- */
+
+/* Every call that reads the model must fail with want and a message. */
+static void assert_unreadable(mlops_store *s, const char *name, int want)
+{
+    mlops_registry_model *m = NULL;
+    mlops_registry_version *v = NULL;
+    mlops_registry_event *ev = NULL;
+    size_t n = 0;
+    char ref[300];
+    snprintf(ref, sizeof ref, "%s@latest", name);
+    tu_assert_err(mlops_registry_get_model(&m, s, name), want);
+    tu_assert_err(mlops_registry_resolve(&v, s, ref), want);
+    tu_assert_err(mlops_registry_history(&ev, &n, s, name), want);
+    tu_assert_err(mlops_registry_set_alias(s, name, "x", 1), want);
+    tu_assert_err(mlops_registry_set_model_tag(s, name, "k", "v"), want);
+    mlops_oid a = tu_put_str(s, "an artifact");
+    tu_assert_err(register_artifact(s, name, &a), want);
+    mlops_registry_model **list = NULL;
+    tu_assert_err(mlops_registry_list_models(&list, &n, s, ""), want);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_null(v);
+}
+
+START_TEST(corrupt_states)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "m", "d", NULL, 0), 0);
+    mlops_oid a = tu_put_str(t.s, "weights");
+    ck_assert_int_eq(register_artifact(t.s, "m", &a), 0);
+    ck_assert_int_eq(mlops_registry_set_alias(t.s, "m", "prod", 1), 0);
+    mlops_oid good = ref_of(t.s, "m");
+
+    /* not structured; structured but another type; unknown body version */
+    point_ref(t.s, "m", (mlops_oid[]){ tu_put_str(t.s, "garbage, not a state") });
+    assert_unreadable(t.s, "m", MLOPS_ECORRUPT);
+    mlops_oid other;
+    ck_assert_int_eq(mlops_object_put_structured(&other, t.s, "data.version", NULL, 0, "x", 1), 0);
+    point_ref(t.s, "m", &other);
+    assert_unreadable(t.s, "m", MLOPS_ECORRUPT);
+    ck_assert_int_eq(mlops_object_put_structured(&other, t.s, MLOPS__REG_STATE_TYPE, NULL, 0, "\x02\0\0\0", 4), 0);
+    point_ref(t.s, "m", &other);
+    assert_unreadable(t.s, "m", MLOPS_EUNSUPPORTED);
+
+    /* every truncation of a good state's body, and every byte flipped */
+    char *type = NULL;
+    mlops_oid *links = NULL;
+    size_t nlinks = 0, blen = 0;
+    void *body = NULL;
+    ck_assert_int_eq(mlops_object_get_structured(&type, &links, &nlinks, &body, &blen, t.s, &good), 0);
+    ck_assert_str_eq(type, "registry.state");
+    ck_assert_uint_eq(nlinks, 2); /* the previous state and version 1's record */
+    for (size_t len = 0; len < blen; len++) {
+        ck_assert_int_eq(mlops_object_put_structured(&other, t.s, type, links, nlinks, body, len), 0);
+        point_ref(t.s, "m", &other);
+        mlops_registry_model *m = NULL;
+        tu_assert_err(mlops_registry_get_model(&m, t.s, "m"), MLOPS_ECORRUPT);
+    }
+    unsigned char *flipped = malloc(blen);
+    for (size_t i = 0; i < blen; i++) {
+        memcpy(flipped, body, blen);
+        flipped[i] ^= 0x41;
+        ck_assert_int_eq(mlops_object_put_structured(&other, t.s, type, links, nlinks, flipped, blen), 0);
+        point_ref(t.s, "m", &other);
+        mlops_registry_model *m = NULL;
+        mlops_registry_version *v = NULL;
+        int rc = mlops_registry_get_model(&m, t.s, "m");
+        ck_assert_msg(rc == 0 || rc == MLOPS_ECORRUPT || rc == MLOPS_EUNSUPPORTED, "byte %zu: %d", i, rc);
+        mlops_registry_model_free(m);
+        rc = mlops_registry_resolve(&v, t.s, "m@prod");
+        ck_assert_msg(rc == 0 || rc < 0, "byte %zu", i);
+        mlops_registry_version_free(v);
+    }
+    free(flipped);
+    /* links that disagree with the body: one missing, one too many */
+    ck_assert_int_eq(mlops_object_put_structured(&other, t.s, type, links, 1, body, blen), 0);
+    point_ref(t.s, "m", &other);
+    assert_unreadable(t.s, "m", MLOPS_ECORRUPT);
+
+    /* a version record that is not one */
+    mlops_oid bad_links[2] = { links[0], tu_put_str(t.s, "not a record") };
+    ck_assert_int_eq(mlops_object_put_structured(&other, t.s, type, bad_links, 2, body, blen), 0);
+    point_ref(t.s, "m", &other);
+    mlops_registry_version *v = NULL;
+    tu_assert_err(mlops_registry_get_version(&v, t.s, "m", 1), MLOPS_ECORRUPT);
+    tu_assert_err(mlops_registry_resolve(&v, t.s, "m@prod"), MLOPS_ECORRUPT);
+    /* the state of another model under this name */
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "n", NULL, NULL, 0), 0);
+    point_ref(t.s, "m", (mlops_oid[]){ ref_of(t.s, "n") });
+    assert_unreadable(t.s, "m", MLOPS_ECORRUPT);
+    /* the good state again: everything works */
+    point_ref(t.s, "m", &good);
+    ck_assert_int_eq(mlops_registry_resolve(&v, t.s, "m@prod"), 0);
+    mlops_registry_version_free(v);
+    mlops_free(type);
+    mlops_free(links);
+    mlops_free(body);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* The parser accepts exactly what the encoder writes: a state read back
+ * encodes to the same bytes. */
+START_TEST(canonical)
+{
+    tu_store t;
+    tu_store_open(&t, TU_MEMORY, NULL);
+    mlops_registry_tag tg[] = { { "b", "2" }, { "a", "1" } };
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "m", "text", tg, 2), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(register_artifact(t.s, "m", (mlops_oid[]){ artifact_of(t.s, 0, i) }), 0);
+    ck_assert_int_eq(mlops_registry_set_alias(t.s, "m", "z", 3), 0);
+    ck_assert_int_eq(mlops_registry_set_alias(t.s, "m", "a", 1), 0);
+    ck_assert_int_eq(mlops_registry_transition_stage(NULL, t.s, "m", 2, "Staging", 1), 0);
+    mlops_oid id = ref_of(t.s, "m"), again;
+    mlops__reg_state st;
+    ck_assert_int_eq(mlops__reg_state_load(&st, t.s, &id), 0);
+    ck_assert_int_eq(mlops__reg_state_put(&again, t.s, &st), 0);
+    ck_assert(same(&id, &again));
+    ck_assert_uint_eq(st.naliases, 2);
+    ck_assert_str_eq(st.aliases[0].alias, "a");
+    ck_assert_int_eq(st.versions[1].stage, MLOPS_REGISTRY_STAGE_STAGING);
+    mlops__reg_state_dispose(&st);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* gc keeps every state, record and artifact reachable from the model ref
+ * (deleted versions included: the history links them). */
+START_TEST(gc_keeps_history)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "m", NULL, NULL, 0), 0);
+    mlops_oid a1 = artifact_of(t.s, 1, 1), a2 = artifact_of(t.s, 1, 2);
+    ck_assert_int_eq(register_artifact(t.s, "m", &a1), 0);
+    ck_assert_int_eq(register_artifact(t.s, "m", &a2), 0);
+    ck_assert_int_eq(mlops_registry_delete_version(t.s, "m", 1), 0);
+    tu_put_str(t.s, "unreachable");
+    mlops_gc_options go = MLOPS_GC_OPTIONS_INIT;
+    go.grace_seconds = 0;
+    mlops_gc_report r;
+    ck_assert_int_eq(mlops_store_gc(&r, t.s, &go, NULL, NULL), 0);
+    ck_assert_uint_le(r.freed, 1); /* the unreachable blob only (fs: may still count as young) */
+    ck_assert_int_eq(mlops_object_exists(t.s, &a1), 1);
+    ck_assert_int_eq(mlops_object_exists(t.s, &a2), 1);
+    mlops_registry_event *ev = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(mlops_registry_history(&ev, &n, t.s, "m"), 0);
+    ck_assert_uint_eq(n, 4);
+    mlops_registry_history_free(ev, n);
+    mlops_registry_version *v = NULL;
+    ck_assert_int_eq(mlops_registry_resolve(&v, t.s, "m/2"), 0);
+    mlops_registry_version_free(v);
+    tu_verify_clean(t.s);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Not a timed test: prints what 1,000 versions cost (issue 5's targets
+ * are measured by the benchmark). */
+START_TEST(many_versions)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL); /* durability commit */
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "big", NULL, NULL, 0), 0);
+    static mlops_oid arts[1000];
+    for (int i = 0; i < 1000; i++)
+        arts[i] = artifact_of(t.s, 9, i);
+    double t0 = now_s();
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(register_artifact(t.s, "big", &arts[i]), 0);
+    double t1 = now_s();
+    ck_assert_int_eq(mlops_registry_set_alias(t.s, "big", "champion", 500), 0);
+    double t2 = now_s();
+    for (int i = 0; i < 100; i++) {
+        mlops_registry_version *v = NULL;
+        ck_assert_int_eq(mlops_registry_resolve(&v, t.s, "big@champion"), 0);
+        ck_assert_uint_eq(v->version, 500);
+        mlops_registry_version_free(v);
+    }
+    double t3 = now_s();
+    mlops_registry_event *ev = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(mlops_registry_history(&ev, &n, t.s, "big"), 0);
+    ck_assert_uint_eq(n, 1002);
+    mlops_registry_history_free(ev, n);
+    double t4 = now_s();
+    fprintf(stderr, "# 1000 registrations %.3f s, resolve alias %.1f us, history of 1002 %.1f ms\n", t1 - t0,
+            (t3 - t2) * 1e6 / 100, (t4 - t3) * 1e3);
+    tu_store_destroy(&t);
+}
+END_TEST
+
+/* ---- out of memory ------------------------------------------------------------------------ */
+
+typedef struct oom_ctx {
+    mlops_store *s;
+    mlops_oid fresh;
+} oom_ctx;
+
+static int op_create(oom_ctx *c)
+{
+    mlops_registry_tag tg[] = { { "k", "v" } };
+    mlops_registry_model *m = NULL;
+    int rc = mlops_registry_create_model(&m, c->s, "new", "d", tg, 1);
+    mlops_registry_model_free(m);
+    return rc;
+}
+
+static int op_register(oom_ctx *c)
+{
+    mlops_registry_tag tg[] = { { "k", "v" } };
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.artifact = &c->fresh;
+    o.run_id = "r";
+    o.tags = tg;
+    o.ntags = 1;
+    mlops_registry_version *v = NULL;
+    int rc = mlops_registry_register(&v, c->s, "m", &o);
+    mlops_registry_version_free(v);
+    return rc;
+}
+
+static int op_alias(oom_ctx *c)
+{
+    return mlops_registry_set_alias(c->s, "m", "champion", 2);
+}
+
+static int op_transition(oom_ctx *c)
+{
+    mlops_registry_version *v = NULL;
+    int rc = mlops_registry_transition_stage(&v, c->s, "m", 2, "Production", 1);
+    mlops_registry_version_free(v);
+    return rc;
+}
+
+static int op_version_tag(oom_ctx *c)
+{
+    return mlops_registry_set_version_tag(c->s, "m", 1, "acc", "0.9");
+}
+
+static int op_delete_version(oom_ctx *c)
+{
+    return mlops_registry_delete_version(c->s, "m", 1);
+}
+
+static int op_rename(oom_ctx *c)
+{
+    return mlops_registry_rename_model(c->s, "m", "renamed");
+}
+
+static int op_reads(oom_ctx *c)
+{
+    mlops_registry_version *v = NULL;
+    mlops_registry_version **vl = NULL;
+    mlops_registry_model **ml = NULL;
+    mlops_registry_event *ev = NULL;
+    size_t n = 0;
+    int rc = mlops_registry_resolve(&v, c->s, "models:/m@old");
+    mlops_registry_version_free(v);
+    if (rc == 0 && (rc = mlops_registry_list_versions(&vl, &n, c->s, "m")) == 0)
+        mlops_registry_version_list_free(vl, n);
+    if (rc == 0 && (rc = mlops_registry_list_models(&ml, &n, c->s, "")) == 0)
+        mlops_registry_model_list_free(ml, n);
+    if (rc == 0 && (rc = mlops_registry_history(&ev, &n, c->s, "m")) == 0)
+        mlops_registry_history_free(ev, n);
+    return rc;
+}
+
+static void setup(oom_ctx *c)
+{
+    ck_assert_int_eq(mlops_store_open_memory(&c->s, NULL), 0);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, c->s, "m", NULL, NULL, 0), 0);
+    ck_assert_int_eq(register_artifact(c->s, "m", (mlops_oid[]){ artifact_of(c->s, 0, 1) }), 0);
+    ck_assert_int_eq(register_artifact(c->s, "m", (mlops_oid[]){ artifact_of(c->s, 0, 2) }), 0);
+    ck_assert_int_eq(mlops_registry_set_alias(c->s, "m", "old", 1), 0);
+    ck_assert_int_eq(mlops_registry_transition_stage(NULL, c->s, "m", 1, "Production", 0), 0);
+    c->fresh = artifact_of(c->s, 0, 3);
+}
+
+static void oom_loop(const char *name, int (*op)(oom_ctx *))
+{
+    unsigned long n;
+    for (n = 1; n < 20000; n++) {
+        tu_alloc al;
+        memset(&al, 0, sizeof al);
+        tu_alloc_install(&al);
+        oom_ctx c;
+        setup(&c);
+        mlops_oid before = ref_of(c.s, "m");
+        al.fail_at = al.calls + n;
+        int rc = op(&c);
+        al.fail_at = 0;
+        ck_assert_msg(rc == 0 || rc == MLOPS_ENOMEM, "%s: allocation %lu: %d %s", name, n, rc, mlops_error_last());
+        if (rc == MLOPS_ENOMEM) {
+            mlops_oid after = ref_of(c.s, "m");
+            ck_assert_msg(same(&before, &after), "%s: allocation %lu: the model changed", name, n);
+            ck_assert_msg(op(&c) == 0, "%s: not usable after allocation %lu failed: %s", name, n, mlops_error_last());
+        }
+        mlops_store_free(c.s);
+        tu_alloc_remove();
+        ck_assert_msg(al.outstanding == 0, "%s: allocation %lu: %ld blocks leaked", name, n, al.outstanding);
+        if (rc == 0 && al.failures == 0)
+            break;
+    }
+    fprintf(stderr, "# oom %s: success at N=%lu\n", name, n);
+    ck_assert_uint_gt(n, 1);
+    ck_assert_uint_lt(n, 20000);
+}
+
+START_TEST(oom)
+{
+    oom_loop("create", op_create);
+    oom_loop("register", op_register);
+    oom_loop("alias", op_alias);
+    oom_loop("transition", op_transition);
+    oom_loop("version tag", op_version_tag);
+    oom_loop("delete version", op_delete_version);
+    oom_loop("rename", op_rename);
+    oom_loop("reads", op_reads);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("registry_robust");
+    TCase *tc = tcase_create("registry_robust");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, concurrent_registrations);
+    tcase_add_loop_test(tc, retry_budget, 0, TU_KINDS);
+    tcase_add_loop_test(tc, corrupt_states, 0, TU_KINDS);
+    tcase_add_test(tc, canonical);
+    tcase_add_loop_test(tc, gc_keeps_history, 0, TU_KINDS);
+    tcase_add_test(tc, many_versions);
+    tcase_add_test(tc, oom);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
