@@ -14,8 +14,13 @@
  *   u32 tag count, then (str key, str value), keys strictly increasing
  *   u32 alias count, then (str alias, u64 version), aliases strictly
  *       increasing (bytewise), each naming a live version
- *   u32 version count, then (u64 number, u8 stage), numbers strictly
- *       increasing, each in 1..next_version-1, stage 0..3
+ *   u32 run count, then runs of live versions (u64 first number, u32
+ *       count >= 1, u8 stage 0..3): versions first..first+count-1 are live
+ *       and in that stage. Runs are increasing, maximal (a run never
+ *       continues the previous one with the same stage) and end below
+ *       next_version. A model whose versions were registered one after
+ *       another and never staged is one run, so the body stays small
+ *       whatever the number of versions.
  *   the change that produced this state:
  *   u8 kind (1..13, mlops_registry_event_kind), u8 from stage, u8 to stage, u8 0
  *   i64 time_ms, u64 version, u64 old_version
@@ -51,6 +56,32 @@ void mlops__reg_state_dispose(mlops__reg_state *st)
     memset(st, 0, sizeof *st);
 }
 
+/* The end of the run of versions starting at i: consecutive numbers, one stage. */
+static size_t run_end(const mlops__reg_state *st, size_t i)
+{
+    size_t j = i + 1;
+    while (j < st->nversions && st->versions[j].number == st->versions[j - 1].number + 1 &&
+           st->versions[j].stage == st->versions[i].stage)
+        j++;
+    return j;
+}
+
+static int encode_runs(mlops__buf *b, const mlops__reg_state *st)
+{
+    uint32_t runs = 0;
+    for (size_t i = 0; i < st->nversions; i = run_end(st, i))
+        runs++;
+    MLOPS__TRY(mlops__reg_put_u32(b, runs));
+    for (size_t i = 0, j; i < st->nversions; i = j) {
+        j = run_end(st, i);
+        unsigned char stage = (unsigned char)st->versions[i].stage;
+        MLOPS__TRY(mlops__reg_put_u64(b, st->versions[i].number));
+        MLOPS__TRY(mlops__reg_put_u32(b, (uint32_t)(j - i)));
+        MLOPS__TRY(mlops__buf_put(b, &stage, 1));
+    }
+    return 0;
+}
+
 static int encode_body(mlops__buf *b, const mlops__reg_state *st)
 {
     unsigned char head[4] = { BODY_VERSION, st->has_prev ? 1 : 0, 0, 0 };
@@ -66,12 +97,7 @@ static int encode_body(mlops__buf *b, const mlops__reg_state *st)
         MLOPS__TRY(mlops__reg_put_str(b, st->aliases[i].alias));
         MLOPS__TRY(mlops__reg_put_u64(b, st->aliases[i].version));
     }
-    MLOPS__TRY(mlops__reg_put_u32(b, (uint32_t)st->nversions));
-    for (size_t i = 0; i < st->nversions; i++) {
-        unsigned char stage = (unsigned char)st->versions[i].stage;
-        MLOPS__TRY(mlops__reg_put_u64(b, st->versions[i].number));
-        MLOPS__TRY(mlops__buf_put(b, &stage, 1));
-    }
+    MLOPS__TRY(encode_runs(b, st));
     const mlops__reg_change *c = &st->change;
     unsigned char ch[4] = { (unsigned char)c->kind, (unsigned char)c->from_stage, (unsigned char)c->to_stage, 0 };
     MLOPS__TRY(mlops__buf_put(b, ch, sizeof ch));
@@ -136,23 +162,48 @@ static int decode_aliases(mlops__reg_state *st, mlops__reg_reader *r)
     return 0;
 }
 
-static int decode_versions(mlops__reg_state *st, mlops__reg_reader *r)
+/* One run: checked against the previous one (last number, stage) and
+ * against max, the most versions the links allow. */
+static int decode_run(mlops__reg_state *st, mlops__reg_reader *r, size_t max)
 {
-    uint32_t n;
-    MLOPS__TRY(mlops__reg_get_count(r, &n, (void **)&st->versions, sizeof *st->versions, 9, "version"));
-    st->cap_versions = n;
-    for (uint32_t i = 0; i < n; i++) {
-        mlops__reg_ver *v = &st->versions[i];
-        unsigned stage;
-        MLOPS__TRY(mlops__reg_get_u64(r, &v->number));
-        MLOPS__TRY(mlops__reg_get_u8(r, &stage));
-        if (stage > MLOPS_REGISTRY_STAGE_ARCHIVED)
-            return mlops__reg_corrupt(r, "unknown stage");
-        v->stage = (mlops_registry_stage)stage;
-        if (v->number == 0 || v->number >= st->next_version || (i && v->number <= st->versions[i - 1].number))
-            return mlops__reg_corrupt(r, "version numbers out of order or range");
-        st->nversions++;
+    uint64_t first;
+    uint32_t count;
+    unsigned stage;
+    MLOPS__TRY(mlops__reg_get_u64(r, &first));
+    MLOPS__TRY(mlops__reg_get_u32(r, &count));
+    MLOPS__TRY(mlops__reg_get_u8(r, &stage));
+    if (stage > MLOPS_REGISTRY_STAGE_ARCHIVED)
+        return mlops__reg_corrupt(r, "unknown stage");
+    if (count == 0 || count > max - st->nversions)
+        return mlops__reg_corrupt(r, "a version run is empty or longer than the links");
+    const mlops__reg_ver *prev = st->nversions ? &st->versions[st->nversions - 1] : NULL;
+    if (first == 0 || (prev && first <= prev->number) || first >= st->next_version ||
+        count > st->next_version - first)
+        return mlops__reg_corrupt(r, "version numbers out of order or range");
+    if (prev && first == prev->number + 1 && (unsigned)prev->stage == stage)
+        return mlops__reg_corrupt(r, "a version run continues the previous one");
+    while (st->cap_versions < st->nversions + count) {
+        mlops__reg_ver *g = mlops__grow_array(st->versions, &st->cap_versions, sizeof *g, 16);
+        if (!g)
+            return mlops__error_oom();
+        st->versions = g;
     }
+    for (uint32_t k = 0; k < count; k++) {
+        mlops__reg_ver *v = &st->versions[st->nversions++];
+        v->number = first + k;
+        v->stage = (mlops_registry_stage)stage;
+    }
+    return 0;
+}
+
+static int decode_versions(mlops__reg_state *st, mlops__reg_reader *r, size_t max)
+{
+    uint32_t runs;
+    MLOPS__TRY(mlops__reg_get_u32(r, &runs));
+    if (runs > r->left / 13)
+        return mlops__reg_corrupt(r, "run count larger than the body");
+    for (uint32_t i = 0; i < runs; i++)
+        MLOPS__TRY(decode_run(st, r, max));
     for (size_t i = 0; i < st->naliases; i++)
         if (!mlops__reg_state_find(st, st->aliases[i].version))
             return mlops__reg_corrupt(r, "an alias names a version that is not live");
@@ -180,7 +231,7 @@ static int decode_change(mlops__reg_change *c, mlops__reg_reader *r)
     return mlops__reg_get_str(r, &c->detail, MLOPS_REGISTRY_TEXT_MAX, "change detail");
 }
 
-static int decode_body(mlops__reg_state *st, mlops__reg_reader *r)
+static int decode_body(mlops__reg_state *st, mlops__reg_reader *r, size_t max_versions)
 {
     unsigned char h[3];
     MLOPS__TRY(mlops__reg_get_header(r, BODY_VERSION, h));
@@ -198,7 +249,7 @@ static int decode_body(mlops__reg_state *st, mlops__reg_reader *r)
         return mlops__reg_corrupt(r, "next version 0");
     MLOPS__TRY(mlops__reg_tags_decode(&st->tags, r));
     MLOPS__TRY(decode_aliases(st, r));
-    MLOPS__TRY(decode_versions(st, r));
+    MLOPS__TRY(decode_versions(st, r, max_versions));
     MLOPS__TRY(decode_change(&st->change, r));
     if (r->left)
         return mlops__reg_corrupt(r, "bytes after the end");
@@ -210,7 +261,7 @@ static int parse_into(mlops__reg_state *st, const void *data, size_t len)
     mlops__structured so;
     mlops__reg_reader r;
     MLOPS__TRY(mlops__reg_open(&so, &r, data, len, MLOPS__REG_STATE_TYPE, "registry state"));
-    MLOPS__TRY(decode_body(st, &r));
+    MLOPS__TRY(decode_body(st, &r, so.nlinks));
     size_t want = st->nversions + (st->has_prev ? 1 : 0), k = 0;
     if (so.nlinks != want)
         return mlops__reg_corrupt(&r, "link count disagrees with the body");
