@@ -304,6 +304,14 @@ START_TEST(versions)
     od.path = "/nonexistent/model.bin";
     tu_assert_err(mlops_registry_register(&v, t.s, "m", &od), MLOPS_ENOTFOUND);
     ck_assert(same(&before, (mlops_oid[]){ ref_of(t.s, "m") }));
+    /* an unknown model is found out before the file is stored */
+    char *fresh = tu_path("%s/fresh.bin", dir), fresh_hex[65];
+    tu_write_file(fresh, "never stored", 12);
+    tu_sha256sum_file(fresh, fresh_hex);
+    od.path = fresh;
+    tu_assert_err(mlops_registry_register(&v, t.s, "nope", &od), MLOPS_ENOTFOUND);
+    ck_assert_int_eq(mlops_object_exists(t.s, (mlops_oid[]){ tu_oid(fresh_hex) }), 0);
+    free(fresh);
     unsetenv("USER");
     tu_verify_clean(t.s);
     tu_rmrf(dir);

@@ -104,13 +104,11 @@ static int artifact_of(register_ctx *c)
 {
     const mlops_registry_register_options *o = c->o;
     if (o->artifact) {
-        int rc = mlops_object_exists(c->s, o->artifact);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
+        int rc = mlops_object_size(&c->size, c->s, o->artifact);
+        if (rc == MLOPS_ENOTFOUND)
             return mlops__error_set(MLOPS_ENOTFOUND, "artifact %s is not in the store", mlops__hex(o->artifact).s);
         c->artifact = *o->artifact;
-        return mlops_object_size(&c->size, c->s, o->artifact);
+        return rc;
     }
     struct stat sb;
     if (stat(o->path, &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -126,9 +124,11 @@ static int artifact_of(register_ctx *c)
 
 static int register_checked(mlops_registry_version **out, register_ctx *c, const char *name)
 {
-    mlops__reg_state st;
-    MLOPS__TRY(mlops__reg_read(&st, NULL, c->s, name)); /* before storing anything */
-    mlops__reg_state_dispose(&st);
+    if (c->o->path) { /* a missing model fails before the file is stored */
+        mlops__reg_state st;
+        MLOPS__TRY(mlops__reg_read(&st, NULL, c->s, name));
+        mlops__reg_state_dispose(&st);
+    }
     MLOPS__TRY(artifact_of(c));
     unsigned retries = c->o->max_retries ? c->o->max_retries : MLOPS__REG_RETRIES;
     c->want = out != NULL;
