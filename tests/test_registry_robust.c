@@ -590,6 +590,7 @@ END_TEST
 typedef struct oom_ctx {
     mlops_store *s;
     mlops_oid fresh;
+    const char *file;
 } oom_ctx;
 
 static int op_create(oom_ctx *c)
@@ -613,6 +614,32 @@ static int op_register(oom_ctx *c)
     int rc = mlops_registry_register(&v, c->s, "m", &o);
     mlops_registry_version_free(v);
     return rc;
+}
+
+static int op_register_path(oom_ctx *c)
+{
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.path = c->file;
+    o.description = "from a file";
+    mlops_registry_version *v = NULL;
+    int rc = mlops_registry_register(&v, c->s, "m", &o);
+    mlops_registry_version_free(v);
+    return rc;
+}
+
+static int op_description(oom_ctx *c)
+{
+    return mlops_registry_set_model_description(c->s, "m", "new text");
+}
+
+static int op_delete_alias(oom_ctx *c)
+{
+    return mlops_registry_delete_alias(c->s, "m", "old");
+}
+
+static int op_delete_model(oom_ctx *c)
+{
+    return mlops_registry_delete_model(c->s, "m", 1);
 }
 
 static int op_alias(oom_ctx *c)
@@ -672,7 +699,7 @@ static void setup(oom_ctx *c)
     c->fresh = artifact_of(c->s, 0, 3);
 }
 
-static void oom_loop(const char *name, int (*op)(oom_ctx *))
+static void oom_loop(const char *name, int (*op)(oom_ctx *), const char *file)
 {
     unsigned long n;
     for (n = 1; n < 20000; n++) {
@@ -681,6 +708,7 @@ static void oom_loop(const char *name, int (*op)(oom_ctx *))
         tu_alloc_install(&al);
         oom_ctx c;
         setup(&c);
+        c.file = file;
         mlops_oid before = ref_of(c.s, "m");
         al.fail_at = al.calls + n;
         int rc = op(&c);
@@ -704,14 +732,23 @@ static void oom_loop(const char *name, int (*op)(oom_ctx *))
 
 START_TEST(oom)
 {
-    oom_loop("create", op_create);
-    oom_loop("register", op_register);
-    oom_loop("alias", op_alias);
-    oom_loop("transition", op_transition);
-    oom_loop("version tag", op_version_tag);
-    oom_loop("delete version", op_delete_version);
-    oom_loop("rename", op_rename);
-    oom_loop("reads", op_reads);
+    char *dir = tu_mkdtemp(), *file = tu_path("%s/model.bin", dir);
+    tu_write_file(file, "weights from a file", 19);
+    oom_loop("create", op_create, file);
+    oom_loop("register", op_register, file);
+    oom_loop("register path", op_register_path, file);
+    oom_loop("description", op_description, file);
+    oom_loop("alias", op_alias, file);
+    oom_loop("delete alias", op_delete_alias, file);
+    oom_loop("transition", op_transition, file);
+    oom_loop("version tag", op_version_tag, file);
+    oom_loop("delete version", op_delete_version, file);
+    oom_loop("delete model", op_delete_model, file);
+    oom_loop("rename", op_rename, file);
+    oom_loop("reads", op_reads, file);
+    tu_rmrf(dir);
+    free(dir);
+    free(file);
 }
 END_TEST
 
