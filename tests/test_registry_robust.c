@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "mlops/registry.h"
+#include "mlops/sys/backend.h"
 #include "registry/registry_internal.h"
+#include "store/store_internal.h"
 #include "testutil.h"
 
 #define PROCS 8
@@ -224,6 +226,45 @@ START_TEST(retry_budget)
     ck_assert_uint_eq(m->ntags, 0);
     mlops_registry_model_free(m);
     tu_store_destroy(&t);
+}
+END_TEST
+
+/* Through the public API: a backend whose registry compare-and-swaps
+ * always lose (the memory backend with ref_cas wrapped). */
+static int (*real_cas)(mlops_backend *, const char *, const mlops_oid *, const mlops_oid *);
+static int losing;
+
+static int losing_cas(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+{
+    if (losing && strncmp(name, "registry/", 9) == 0)
+        return mlops_backend_error_set(MLOPS_ECONFLICT, "test backend: another writer won");
+    return real_cas(b, name, expected, new_id);
+}
+
+START_TEST(retry_budget_public)
+{
+    mlops_backend b;
+    ck_assert_int_eq(mlops__backend_memory_new(&b), 0);
+    real_cas = b.ref_cas;
+    b.ref_cas = losing_cas;
+    mlops_store *s = NULL;
+    ck_assert_int_eq(mlops_store_open_backend(&s, &b, NULL), 0);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, s, "m", NULL, NULL, 0), 0);
+    mlops_oid a = tu_put_str(s, "weights"), before = ref_of(s, "m");
+    losing = 1;
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.artifact = &a;
+    o.max_retries = 3;
+    mlops_registry_version *v = NULL;
+    tu_assert_err(mlops_registry_register(&v, s, "m", &o), MLOPS_ECONFLICT);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), "after 3 retries"));
+    ck_assert_ptr_null(v);
+    losing = 0;
+    ck_assert(same(&before, (mlops_oid[]){ ref_of(s, "m") }));
+    ck_assert_int_eq(mlops_registry_register(&v, s, "m", &o), 0);
+    ck_assert_uint_eq(v->version, 1); /* the lost attempts used no number */
+    mlops_registry_version_free(v);
+    mlops_store_free(s);
 }
 END_TEST
 
@@ -760,6 +801,7 @@ int main(void)
     tcase_add_test(tc, concurrent_registrations);
     tcase_add_loop_test(tc, threads_one_handle, 0, TU_KINDS);
     tcase_add_loop_test(tc, retry_budget, 0, TU_KINDS);
+    tcase_add_test(tc, retry_budget_public);
     tcase_add_loop_test(tc, corrupt_states, 0, TU_KINDS);
     tcase_add_test(tc, canonical);
     tcase_add_test(tc, handmade_objects);
