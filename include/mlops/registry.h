@@ -41,7 +41,8 @@ extern "C" {
  * path component, no leading or trailing '/'. Values: up to 5000 bytes. */
 #define MLOPS_REGISTRY_TAG_KEY_MAX 250
 #define MLOPS_REGISTRY_TAG_VALUE_MAX 5000
-/* Descriptions, run ids, dataset refs and user names: at most these bytes. */
+/* Descriptions: at most MLOPS_REGISTRY_TEXT_MAX bytes; run ids, dataset
+ * refs and user names: at most MLOPS_REGISTRY_FIELD_MAX bytes. */
 #define MLOPS_REGISTRY_TEXT_MAX 65536
 #define MLOPS_REGISTRY_FIELD_MAX 1024
 
@@ -127,7 +128,8 @@ MLOPS_API int mlops_registry_create_model(mlops_registry_model **out, mlops_stor
 /* Errors: MLOPS_ENOTFOUND, MLOPS_EINVALID, MLOPS_ECORRUPT (unreadable state). */
 MLOPS_API int mlops_registry_get_model(mlops_registry_model **out, mlops_store *store, const char *name);
 /* Every model whose name starts with prefix (NULL or "": all), sorted by
- * name. Errors: MLOPS_ECORRUPT. */
+ * name. Reads every model's state (names are hashed in ref names, so the
+ * prefix cannot narrow the ref listing). Errors: MLOPS_ECORRUPT. */
 MLOPS_API int mlops_registry_list_models(mlops_registry_model ***out, size_t *out_count, mlops_store *store,
                                          const char *prefix);
 /* Renames a model; its versions, aliases, tags and history follow.
@@ -155,7 +157,8 @@ typedef struct mlops_registry_register_options {
     const mlops_registry_tag *tags;
     size_t ntags;
     const char *user;                 /* NULL: $USER, else the login name, else "" */
-    unsigned int max_retries;         /* lost compare-and-swaps retried; 0: 1000 */
+    unsigned int max_retries;         /* lost compare-and-swaps retried (after a random
+                                         wait of up to ~6 ms each); 0: 1000 */
 } mlops_registry_register_options;
 #define MLOPS_REGISTRY_REGISTER_OPTIONS_INIT \
     { MLOPS_REGISTRY_REGISTER_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0u }
@@ -193,7 +196,8 @@ MLOPS_API int mlops_registry_delete_version_tag(mlops_store *store, const char *
 /* Points alias at version (creating or moving it).
  * Errors: MLOPS_EINVALID (bad or reserved alias), MLOPS_ENOTFOUND. */
 MLOPS_API int mlops_registry_set_alias(mlops_store *store, const char *name, const char *alias, uint64_t version);
-/* Errors: MLOPS_ENOTFOUND (no model or no such alias), MLOPS_EINVALID. */
+/* Errors: MLOPS_ENOTFOUND (no model or no such alias: unlike MLflow,
+ * which ignores a missing alias), MLOPS_EINVALID. */
 MLOPS_API int mlops_registry_delete_alias(mlops_store *store, const char *name, const char *alias);
 /*
  * Moves version to stage (parsed by mlops_registry_stage_parse). With
@@ -211,9 +215,11 @@ MLOPS_API int mlops_registry_transition_stage(mlops_registry_version **out, mlop
  * Resolves a model reference: "name@alias", "name/3", "name@latest",
  * "name/latest" (the highest live version), "name/Production" (the highest
  * version in that stage, any case), each also with a "models:/" prefix.
- * The name is what precedes the last '@' or, without '@', the last '/'.
+ * With a '/', the name is what precedes it (names cannot hold '/');
+ * otherwise what precedes the last '@'.
  * Errors: MLOPS_EINVALID (malformed), MLOPS_ENOTFOUND (model, version or
- * alias unknown, or no version in that stage).
+ * alias unknown (MLflow says INVALID_PARAMETER_VALUE for an unknown
+ * alias), or no version in that stage).
  */
 MLOPS_API int mlops_registry_resolve(mlops_registry_version **out, mlops_store *store, const char *ref);
 /* Writes the artifact of the version ref resolves to into the file dest
