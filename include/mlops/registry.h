@@ -266,6 +266,21 @@ MLOPS_API int mlops_registry_history(mlops_registry_event **out, size_t *out_cou
                                      const char *name);
 MLOPS_API void mlops_registry_history_free(mlops_registry_event *events, size_t count);
 
+/* ---- export -------------------------------------------------------------------- */
+
+/*
+ * Writes the models named (names NULL, nnames 0: every model) into dest in
+ * MLflow's file-store registry layout: dest/models/<name>/meta.yaml,
+ * tags/<key>, aliases/<alias> (the version's digits), and for every live
+ * version version-<N>/meta.yaml, tags/ and artifacts/model (the artifact,
+ * which its source URI names). Give it the directory of mlops_export_mlflow
+ * and `mlflow ui --backend-store-uri dest` shows runs and models. Files are
+ * replaced atomically; deleted versions are not exported.
+ * Errors: MLOPS_ENOTFOUND (a model named), MLOPS_EINVALID, MLOPS_EIO.
+ */
+MLOPS_API int mlops_registry_export_mlflow(mlops_store *store, const char *dest, const char *const *names,
+                                           size_t nnames);
+
 #ifdef __cplusplus
 }
 #endif
