@@ -23,6 +23,7 @@ from .track import ArtifactInfo, Experiment, Metric, Run, RunInfo, RunList
 from .store import (GcReport, LogReader, ObjectReader, ObjectWriter, Refs, Store, StructuredObject,
                     VerifyReport, object_id, ref_name_is_valid)
 from .data import Change, CheckoutInfo, Data, DataVersion, Diff, SnapshotInfo
+from .registry import ModelVersion, RegisteredModel, Registry, RegistryEvent
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "StructuredObject", "object_id", "ref_name_is_valid", "Backend", "MemoryBackend",
     "Experiment", "Run", "RunInfo", "RunList", "Metric", "ArtifactInfo", "has_tracking",
     "Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "Diff", "Change", "has_data",
+    "Registry", "RegisteredModel", "ModelVersion", "RegistryEvent", "has_registry",
     "MlopsError", "OutOfMemoryError", "NotFoundError", "AlreadyExistsError",
     "InvalidArgumentError", "CorruptError", "ConflictError", "StorageError", "LockedError",
     "UnsupportedError", "CallbackError", "NoSpaceError", "PermissionDeniedError",
@@ -50,6 +52,13 @@ def has_data() -> bool:
     (``meson -Ddata=true``); without it ``store.data`` calls raise
     UnsupportedError."""
     return _lib.has_module("data")
+
+
+def has_registry() -> bool:
+    """True if the loaded library was built with the model registry
+    (``meson -Dregistry=true``); without it ``store.registry`` calls raise
+    UnsupportedError."""
+    return _lib.has_module("registry")
 
 
 def version() -> str:

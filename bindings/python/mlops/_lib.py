@@ -17,7 +17,8 @@ Every failure is listed in one ImportError.
 Every C function the package calls is declared in ``_FUNCTIONS`` below —
 one table, so a signature change in the headers is a one-line change here.
 Functions of optional modules (experiment tracking, built with
-``-Dtrack=true``; data versioning, ``-Ddata=true``) sit in the same table
+``-Dtrack=true``; data versioning, ``-Ddata=true``; the model registry,
+``-Dregistry=true``) sit in the same table
 under a module tag: they are declared only when the loaded library has them,
 so ``import mlops`` works against a library without them, and
 ``has_module("track")`` tells which case this is.
@@ -413,6 +414,91 @@ class BackendVtable(Structure):
 BACKEND_OPTIONAL = ("cleanup",)
 
 
+# ---- registry.h --------------------------------------------------------
+
+class RegistryTag(Structure):
+    """``mlops_registry_tag``."""
+    _fields_ = [("key", c_char_p), ("value", c_char_p)]
+
+
+class RegistryAlias(Structure):
+    """``mlops_registry_alias``."""
+    _fields_ = [("alias", c_char_p), ("version", c_uint64)]
+
+
+class RegistryModel(Structure):
+    """``mlops_registry_model``."""
+    _fields_ = [
+        ("name", c_char_p),
+        ("description", c_char_p),
+        ("tags", POINTER(RegistryTag)),
+        ("ntags", c_size_t),
+        ("aliases", POINTER(RegistryAlias)),
+        ("naliases", c_size_t),
+        ("created_ms", c_int64),
+        ("updated_ms", c_int64),
+        ("latest_version", c_uint64),
+        ("nversions", c_uint64),
+        ("next_version", c_uint64),
+        ("state", Oid),
+    ]
+
+
+class RegistryVersion(Structure):
+    """``mlops_registry_version``."""
+    _fields_ = [
+        ("model", c_char_p),
+        ("version", c_uint64),
+        ("artifact", Oid),
+        ("size", c_uint64),
+        ("run_id", c_char_p),
+        ("dataset", c_char_p),
+        ("description", c_char_p),
+        ("user", c_char_p),
+        ("tags", POINTER(RegistryTag)),
+        ("ntags", c_size_t),
+        ("aliases", POINTER(c_char_p)),
+        ("naliases", c_size_t),
+        ("created_ms", c_int64),
+        ("updated_ms", c_int64),
+        ("stage", c_int),
+        ("status", c_int),
+        ("record", Oid),
+    ]
+
+
+class RegistryRegisterOptions(Structure):
+    """``mlops_registry_register_options`` (version 1)."""
+    _fields_ = [
+        ("version", c_uint),
+        ("artifact", POINTER(Oid)),
+        ("path", c_char_p),
+        ("run_id", c_char_p),
+        ("dataset", c_char_p),
+        ("description", c_char_p),
+        ("tags", POINTER(RegistryTag)),
+        ("ntags", c_size_t),
+        ("user", c_char_p),
+        ("max_retries", c_uint),
+    ]
+
+
+class RegistryEvent(Structure):
+    """``mlops_registry_event``."""
+    _fields_ = [
+        ("kind", c_int),
+        ("time_ms", c_int64),
+        ("user", c_char_p),
+        ("version", c_uint64),
+        ("old_version", c_uint64),
+        ("alias", c_char_p),
+        ("from_stage", c_int),
+        ("to_stage", c_int),
+        ("detail", c_char_p),
+        ("state", Oid),
+    ]
+
+
 # ---- the one signature table ---------------------------------------------
 
 _p = POINTER
@@ -552,10 +638,52 @@ _FUNCTIONS = [
     ("mlops_data_status", c_int,
      [_p(_p(DataDiff)), c_void_p, c_char_p, c_char_p, _p(DataStatusOptions)], "data"),
     ("mlops_data_diff_json", c_int, [_p(c_void_p), _p(DataDiff)], "data"),
+    # registry.h — only in a library built with -Dregistry=true.
+    ("mlops_registry_stage_parse", c_int, [_p(c_int), c_char_p], "registry"),
+    ("mlops_registry_stage_name", c_char_p, [c_int], "registry"),
+    ("mlops_registry_model_free", None, [_p(RegistryModel)], "registry"),
+    ("mlops_registry_model_list_free", None, [_p(_p(RegistryModel)), c_size_t], "registry"),
+    ("mlops_registry_version_free", None, [_p(RegistryVersion)], "registry"),
+    ("mlops_registry_version_list_free", None, [_p(_p(RegistryVersion)), c_size_t], "registry"),
+    ("mlops_registry_create_model", c_int,
+     [_p(_p(RegistryModel)), c_void_p, c_char_p, c_char_p, _p(RegistryTag), c_size_t], "registry"),
+    ("mlops_registry_get_model", c_int, [_p(_p(RegistryModel)), c_void_p, c_char_p], "registry"),
+    ("mlops_registry_list_models", c_int,
+     [_p(_p(_p(RegistryModel))), _p(c_size_t), c_void_p, c_char_p], "registry"),
+    ("mlops_registry_rename_model", c_int, [c_void_p, c_char_p, c_char_p], "registry"),
+    ("mlops_registry_set_model_description", c_int, [c_void_p, c_char_p, c_char_p], "registry"),
+    ("mlops_registry_set_model_tag", c_int, [c_void_p, c_char_p, c_char_p, c_char_p], "registry"),
+    ("mlops_registry_delete_model_tag", c_int, [c_void_p, c_char_p, c_char_p], "registry"),
+    ("mlops_registry_delete_model", c_int, [c_void_p, c_char_p, c_int], "registry"),
+    ("mlops_registry_register_options_init", c_int, [_p(RegistryRegisterOptions), c_uint], "registry"),
+    ("mlops_registry_register", c_int,
+     [_p(_p(RegistryVersion)), c_void_p, c_char_p, _p(RegistryRegisterOptions)], "registry"),
+    ("mlops_registry_get_version", c_int, [_p(_p(RegistryVersion)), c_void_p, c_char_p, c_uint64],
+     "registry"),
+    ("mlops_registry_list_versions", c_int,
+     [_p(_p(_p(RegistryVersion))), _p(c_size_t), c_void_p, c_char_p], "registry"),
+    ("mlops_registry_delete_version", c_int, [c_void_p, c_char_p, c_uint64], "registry"),
+    ("mlops_registry_set_version_description", c_int, [c_void_p, c_char_p, c_uint64, c_char_p],
+     "registry"),
+    ("mlops_registry_set_version_tag", c_int, [c_void_p, c_char_p, c_uint64, c_char_p, c_char_p],
+     "registry"),
+    ("mlops_registry_delete_version_tag", c_int, [c_void_p, c_char_p, c_uint64, c_char_p], "registry"),
+    ("mlops_registry_set_alias", c_int, [c_void_p, c_char_p, c_char_p, c_uint64], "registry"),
+    ("mlops_registry_delete_alias", c_int, [c_void_p, c_char_p, c_char_p], "registry"),
+    ("mlops_registry_transition_stage", c_int,
+     [_p(_p(RegistryVersion)), c_void_p, c_char_p, c_uint64, c_char_p, c_int], "registry"),
+    ("mlops_registry_resolve", c_int, [_p(_p(RegistryVersion)), c_void_p, c_char_p], "registry"),
+    ("mlops_registry_download", c_int, [_p(_p(RegistryVersion)), c_void_p, c_char_p, c_char_p],
+     "registry"),
+    ("mlops_registry_history", c_int, [_p(_p(RegistryEvent)), _p(c_size_t), c_void_p, c_char_p],
+     "registry"),
+    ("mlops_registry_history_free", None, [_p(RegistryEvent), c_size_t], "registry"),
+    ("mlops_registry_export_mlflow", c_int, [c_void_p, c_char_p, _p(c_char_p), c_size_t], "registry"),
 ]
 
 # An optional module is present when its probe symbol is exported.
-_MODULE_PROBES = {"track": "mlops_run_start", "data": "mlops_data_resolve"}
+_MODULE_PROBES = {"track": "mlops_run_start", "data": "mlops_data_resolve",
+                  "registry": "mlops_registry_resolve"}
 
 
 def _package_dir() -> str:
@@ -647,7 +775,7 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def has_module(module: str) -> bool:
     """True if the loaded library contains the optional module (``"track"``,
-    ``"data"``) in full."""
+    ``"data"``, ``"registry"``) in full."""
     return module in lib._mlops_modules  # type: ignore[attr-defined]
 
 

@@ -19,6 +19,7 @@ from .errors import ITEROVER, error_for_code, invalid
 
 if TYPE_CHECKING:  # pragma: no cover
     from .data import Data
+    from .registry import Registry
 
 __all__ = ["Store", "Refs", "ObjectReader", "ObjectWriter", "LogReader", "VerifyReport",
            "GcReport", "StructuredObject", "object_id", "ref_name_is_valid"]
@@ -172,6 +173,7 @@ class Store:
         self.path = None
         self.refs = Refs(self)
         self._data: "Optional[Data]" = None
+        self._registry: "Optional[Registry]" = None
 
     @staticmethod
     def _options(durability: str = "commit", compression: str = "auto", compression_level: int = 1,
@@ -489,6 +491,18 @@ class Store:
             from .data import Data  # data.py imports this module: import it late
             self._data = Data(self)
         return self._data
+
+    # ---- model registry (registry.py; needs a library built with -Dregistry=true) ----
+
+    @property
+    def registry(self) -> "Registry":
+        """The model registry on this store: a :class:`mlops.registry.Registry`
+        facade (``store.registry.register(name, artifact)``,
+        ``.set_alias(name, alias, version)``, ``.resolve("models:/name@alias")``)."""
+        if self._registry is None:
+            from .registry import Registry  # registry.py imports this module: import it late
+            self._registry = Registry(self)
+        return self._registry
 
     # ---- experiment tracking (track.py; needs a library built with -Dtrack=true) ----
 
