@@ -8,7 +8,9 @@
  * breast cancer table for three learning rates; each training is one run
  * that logs its params (the dataset version among them), the loss and
  * accuracy of every epoch, and the trained weights as an artifact. Then it
- * searches the runs for the best validation accuracy and prints it.
+ * searches the runs for the best validation accuracy, registers that run's
+ * model in the model registry with its lineage (run and dataset version)
+ * and points the alias "production" at it.
  *
  *   train [CSV [STORE_DIR]]
  *
@@ -157,6 +159,38 @@ static int train_run(mlops_store *s, const char *experiment_id, const table *t, 
     return rc < 0 ? fail("training run", rc) : 0;
 }
 
+/* Registers the best run's model as the next version of the registered
+ * model "breast-cancer-logreg", with its lineage (the run and the dataset
+ * version it was trained on), and points the alias "production" at it. */
+static int promote(mlops_store *s, const mlops_run_info *best, const char *dataset_ref)
+{
+    const mlops_artifact *model = NULL;
+    for (size_t i = 0; i < best->nartifacts; i++)
+        if (strcmp(best->artifacts[i].name, "model.txt") == 0)
+            model = &best->artifacts[i];
+    if (!model) {
+        fprintf(stderr, "train: run %s has no model.txt\n", best->run_id);
+        return -1;
+    }
+    int rc = mlops_registry_create_model(NULL, s, "breast-cancer-logreg", "logistic regression, examples/train",
+                                         NULL, 0);
+    if (rc < 0 && rc != MLOPS_EEXISTS) /* a rerun adds a version to the same model */
+        return fail("create registered model", rc);
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.artifact = &model->id;
+    o.run_id = best->run_id;
+    o.dataset = dataset_ref;
+    mlops_registry_version *v = NULL;
+    if ((rc = mlops_registry_register(&v, s, "breast-cancer-logreg", &o)) < 0)
+        return fail("register model", rc);
+    rc = mlops_registry_set_alias(s, "breast-cancer-logreg", "production", v->version);
+    if (rc == 0)
+        printf("registered breast-cancer-logreg/%llu (run %s, dataset %s) as @production\n",
+               (unsigned long long)v->version, v->run_id, v->dataset);
+    mlops_registry_version_free(v);
+    return rc < 0 ? fail("set alias", rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *csv = argc > 1 ? argv[1] : EXAMPLE_DATA;
@@ -219,6 +253,7 @@ int main(int argc, char **argv)
             if (strcmp(r->metrics[m].key, "val_acc") == 0)
                 acc = r->metrics[m].value;
         printf("best run %s (%s): val_acc %.4f with lr %s\n", r->run_id, r->run_name, acc, lr);
+        rc = promote(s, r, ref);
     }
     mlops_run_list_free(&best);
     mlops_experiment_free(e);

@@ -6,7 +6,8 @@ unchanged and reuses the version), checks that version out and trains on the cop
 logistic regression by batch gradient descent for three learning rates. Each training
 is a run that logs its params (the dataset version among them), per-epoch loss and
 validation accuracy, and the trained weights as an artifact; then a search with MLflow's
-filter grammar finds the best run.
+filter grammar finds the best run, whose model is registered in the model registry with
+its lineage (run and dataset version) and aliased "production".
 
     PYTHONPATH=bindings/python LIBMLOPS_LIBRARY=build/libmlops.so \\
         python3 examples/train.py [CSV [STORE_DIR]]
@@ -104,6 +105,16 @@ def main():
         run = best[0]
         print(f"best run {run.id} ({run.run_name}): val_acc {run.metrics['val_acc']:.4f} "
               f"with lr {run.params['lr']}")
+        # Register the best run's model with its lineage and put it in production.
+        model = next(a for a in run.artifacts if a.name == "model.txt")
+        try:
+            store.registry.create_model("breast-cancer-logreg-py", description="logistic regression, train.py")
+        except mlops.AlreadyExistsError:
+            pass  # a rerun adds a version to the same model
+        version = store.registry.register("breast-cancer-logreg-py", model.id, run_id=run.id, dataset=dataset)
+        store.registry.set_alias(version.name, "production", version.version)
+        served = store.registry.resolve("models:/breast-cancer-logreg-py@production")
+        print(f"registered {served.ref} (run {served.run_id}, dataset {served.dataset}) as @production")
 
 
 if __name__ == "__main__":
