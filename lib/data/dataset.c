@@ -9,16 +9,15 @@
  * of N + 1 whose parent is N. Losers back off for a short random time,
  * which keeps a crowd of committers from colliding in lock step.
  */
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/backoff.h"
 #include "common/error.h"
 #include "common/options.h"
 #include "common/fs.h"
+#include "common/user.h"
 #include "data_internal.h"
 #include "version_record.h"
 
@@ -54,24 +53,10 @@ static int check_args(mlops_store *store, const char *dataset, const mlops_data_
     return 0;
 }
 
-static int usable_user(const char *u)
-{
-    return u && *u && strlen(u) <= MLOPS__DATA_USER_MAX;
-}
-
-/* opts->user, else $USER, else the login name of the effective user, else "". */
+/* opts->user, else the default user (common/user.h). */
 static char *commit_user(const char *given)
 {
-    if (given)
-        return mlops__strdup(given);
-    const char *env = getenv("USER");
-    if (usable_user(env))
-        return mlops__strdup(env);
-    char buf[1024];
-    struct passwd pw, *found = NULL;
-    if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && usable_user(found->pw_name))
-        return mlops__strdup(found->pw_name);
-    return mlops__strdup("");
+    return given ? mlops__strdup(given) : mlops__default_user(MLOPS__DATA_USER_MAX);
 }
 
 typedef struct commit_ctx {
@@ -145,28 +130,6 @@ done:
     return rc;
 }
 
-/* Sleeps a random time below a bound that doubles per lost race, up to
- * ~6 ms: long enough for the winner's CAS to land, short for a user. */
-static void backoff(commit_ctx *c, unsigned attempt)
-{
-    c->seed ^= c->seed << 13;
-    c->seed ^= c->seed >> 7;
-    c->seed ^= c->seed << 17;
-    unsigned shift = attempt < 6 ? attempt : 6;
-    long us = (long)(c->seed % ((uint64_t)100 << shift));
-    struct timespec ts = { 0, us * 1000 };
-    nanosleep(&ts, NULL);
-}
-
-static uint64_t backoff_seed(const void *where)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16) ^
-                 (uint64_t)(uintptr_t)where;
-    return s ? s : 0x9e3779b97f4a7c15u;
-}
-
 static int commit_loop(mlops_data_version **out, commit_ctx *c, unsigned int retries)
 {
     for (unsigned attempt = 0;; attempt++) {
@@ -176,7 +139,7 @@ static int commit_loop(mlops_data_version **out, commit_ctx *c, unsigned int ret
         if (attempt >= retries)
             return mlops__error_set(MLOPS_ECONFLICT, "dataset '%s': still losing the commit race after %u retries",
                                     c->dataset, retries);
-        backoff(c, attempt);
+        mlops__backoff_sleep(&c->seed, attempt);
     }
 }
 
@@ -209,7 +172,7 @@ static int commit_checked(mlops_data_version **out, mlops_store *store, const ch
     }
     if (!(c.user = commit_user(o ? o->user : NULL)))
         return mlops__error_oom();
-    c.seed = backoff_seed(&c);
+    c.seed = mlops__backoff_seed(&c);
     mlops_data_version *v = NULL;
     int rc = commit_loop(&v, &c, o && o->max_retries ? o->max_retries : DEFAULT_RETRIES);
     if (rc == 0)

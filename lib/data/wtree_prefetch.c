@@ -77,11 +77,6 @@ static void wait_state(mlops__wprefetch *p, int state)
     pthread_mutex_unlock(&p->mu);
 }
 
-static int listed_ok(const mlops__wlisting *l)
-{
-    return l->dir && l->rc == 0;
-}
-
 static void *worker_main(void *arg)
 {
     mlops__wprefetch *p = arg;
@@ -94,10 +89,10 @@ static void *worker_main(void *arg)
         if (!go)
             return NULL;
         mlops__wlisting_open(&p->l, &p->batch, p->root_fd, p->rel.ptr, p->dev, p->ino);
-        if (listed_ok(&p->l))
+        if (mlops__wlisting_ok(&p->l))
             mlops__wstat_job_init(&p->job, &p->batch, dirfd(p->l.dir));
         set_state(p, PF_LISTED);
-        if (listed_ok(&p->l))
+        if (mlops__wlisting_ok(&p->l))
             mlops__wstat_job_work(&p->job);
         set_state(p, PF_DONE);
     }
@@ -158,7 +153,7 @@ int mlops__wprefetch_queued(mlops__wprefetch *p, uint32_t *node)
 void mlops__wprefetch_take(mlops__wprefetch *p, mlops__wlisting *l, mlops__wstat_batch *b)
 {
     wait_state(p, PF_LISTED);
-    if (listed_ok(&p->l))
+    if (mlops__wlisting_ok(&p->l))
         mlops__wstat_job_work_own(&p->job);
     wait_state(p, PF_DONE);
     *l = p->l;

@@ -33,6 +33,12 @@ typedef struct mlops__wlisting {
     int rc;         /* 0 or MLOPS_ENOMEM (the batch could not grow) */
 } mlops__wlisting;
 
+/* 1 when the directory is open and its first round was read. */
+static inline int mlops__wlisting_ok(const mlops__wlisting *l)
+{
+    return l->dir && l->rc == 0;
+}
+
 /* Opens directory rel ("." for the root) under root_fd without following a
  * symlink, checks it is dev/ino, and reads its first round into b (not yet
  * stat'ed). Nothing is reported: every outcome is in *l. */

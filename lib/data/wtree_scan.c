@@ -290,7 +290,7 @@ static void first_round(scan_ctx *c, uint32_t i, mlops__wlisting *l)
     }
     const mlops__wnode *n = &c->t->nodes[i];
     mlops__wlisting_open(l, &c->batch, c->t->root_fd, i == 0 ? "." : c->dir.ptr, c->t->devs[n->dev], n->ino);
-    if (l->dir && l->rc == 0)
+    if (mlops__wlisting_ok(l))
         mlops__wstat_batch_run(&c->batch, dirfd(l->dir));
 }
 
@@ -350,7 +350,7 @@ static int scan_dir(scan_ctx *c, uint32_t i)
     mlops__wlisting l;
     first_round(c, i, &l);
     int rc = prefetch_next(c, i);
-    if (rc == 0 && !(l.dir && l.rc == 0))
+    if (rc == 0 && !mlops__wlisting_ok(&l))
         rc = listing_failed(c, i, &l);
     else if (rc == 0)
         /* Symlinks in this directory are checked at its depth: a link in

@@ -8,15 +8,14 @@
  * off for a random time that grows with each loss, which breaks up a crowd
  * of writers retrying in lock step.
  */
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/backoff.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/user.h"
 #include "registry_internal.h"
 
 int mlops__reg_not_found(const char *name)
@@ -26,37 +25,7 @@ int mlops__reg_not_found(const char *name)
 
 char *mlops__reg_default_user(void)
 {
-    const char *env = getenv("USER");
-    if (env && *env && strlen(env) <= MLOPS_REGISTRY_FIELD_MAX)
-        return mlops__strdup(env);
-    char buf[1024];
-    struct passwd pw, *found = NULL;
-    if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name &&
-        strlen(found->pw_name) <= MLOPS_REGISTRY_FIELD_MAX)
-        return mlops__strdup(found->pw_name);
-    return mlops__strdup("");
-}
-
-static uint64_t seed_of(const void *where)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16) ^
-                 (uint64_t)(uintptr_t)where;
-    return s ? s : 0x9e3779b97f4a7c15u;
-}
-
-/* A random sleep below a bound that doubles per lost race, up to ~6 ms. */
-static void backoff(uint64_t *seed, unsigned attempt)
-{
-    uint64_t x = *seed;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *seed = x;
-    unsigned shift = attempt < 6 ? attempt : 6;
-    struct timespec ts = { 0, (long)(x % ((uint64_t)100 << shift)) * 1000 };
-    nanosleep(&ts, NULL);
+    return mlops__default_user(MLOPS_REGISTRY_FIELD_MAX);
 }
 
 /* The ref's value (*exists 0 if none) and, if it exists, the state. */
@@ -146,7 +115,7 @@ static int attempt(mlops_oid *out, const attempt_ctx *a)
 
 int mlops__reg_retry(int (*once)(void *ctx), void *ctx, unsigned retries, const char *name)
 {
-    uint64_t seed = seed_of(ctx);
+    uint64_t seed = mlops__backoff_seed(ctx);
     for (unsigned n = 0;; n++) {
         int rc = once(ctx);
         if (rc != MLOPS_ECONFLICT)
@@ -154,7 +123,7 @@ int mlops__reg_retry(int (*once)(void *ctx), void *ctx, unsigned retries, const 
         if (n >= retries)
             return mlops__error_set(MLOPS_ECONFLICT, "model '%.256s': still losing the update race after %u retries",
                                     name, retries);
-        backoff(&seed, n);
+        mlops__backoff_sleep(&seed, n);
     }
 }
 

@@ -275,10 +275,8 @@ class Registry:
         trained on (a ref string, or a :class:`mlops.data.DataVersion`)."""
         opts = _lib.RegistryRegisterOptions()
         self._store._check(_c("mlops_registry_register_options_init")(byref(opts), 1))
-        oid = None
         if isinstance(artifact, str) and len(artifact) == _lib.OID_HEXSZ and not os.path.exists(artifact):
-            oid = parse_oid(artifact)
-            opts.artifact = POINTER(_lib.Oid)(oid)
+            opts.artifact = POINTER(_lib.Oid)(parse_oid(artifact))  # the pointer keeps the id alive
         elif isinstance(artifact, (str, bytes, os.PathLike)):
             opts.path = encode_path(artifact)
         else:
@@ -294,7 +292,6 @@ class Registry:
         opts.user = _text(user, "user")
         out = POINTER(_lib.RegistryVersion)()
         rc = _c("mlops_registry_register")(byref(out), self._store._handle, self._name(name), byref(opts))
-        del oid  # kept alive through the call
         return self._version(rc, out)
 
     def get_version(self, name: str, version: int) -> ModelVersion:
