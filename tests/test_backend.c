@@ -11,7 +11,7 @@
 typedef struct proxy {
     mlops_backend inner;
     int *freed; /* set to the number of free calls, outlives the proxy */
-    unsigned long commits, cas, appends, reads, syncs;
+    unsigned long commits, cas, appends, reads, syncs, ref_commits;
     int fail_commit; /* obj_write_commit fails with EIO + message */
     int fail_cas;    /* ref_cas reports a lost race */
 } proxy;
@@ -118,6 +118,14 @@ static void p_free(mlops_backend *b)
     if (p->inner.free)
         p->inner.free(&p->inner);
     free(p);
+}
+
+/* Version 2's one-call commit point, done the plain way: counted. */
+static int p_ref_commit(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+{
+    P(b)->ref_commits++;
+    int rc = P(b)->inner.sync(&P(b)->inner);
+    return rc ? rc : P(b)->inner.ref_cas(&P(b)->inner, name, expected, new_id);
 }
 
 static void make_proxy(mlops_backend *b, int *freed, proxy **out)
@@ -260,6 +268,77 @@ START_TEST(proxy_works)
 }
 END_TEST
 
+/* A caller built against version 1 has a struct without ref_commit: the
+ * store must neither write (init) nor read (open) past its end. The
+ * buffer is exactly that long, so ASan would see either. */
+START_TEST(version1_struct_is_shorter)
+{
+    int freed = 0;
+    proxy *p;
+    mlops_backend full;
+    make_proxy(&full, &freed, &p);
+    size_t v1 = offsetof(mlops_backend, ref_commit);
+    mlops_backend *b1 = malloc(v1);
+    ck_assert_ptr_nonnull(b1);
+    unsigned int version = 0, one = 1; /* the first member, read as bytes */
+    ck_assert_int_eq(mlops_backend_init(b1, 1), 0);
+    memcpy(&version, b1, sizeof version);
+    ck_assert_uint_eq(version, 1);
+    memcpy(b1, &full, v1);
+    memcpy(b1, &one, sizeof one);
+    mlops_store *s = NULL;
+    ck_assert_int_eq(mlops_store_open_backend(&s, b1, NULL), 0);
+    free(b1);
+    mlops_oid id = tu_put_str(s, "v1 backend");
+    unsigned long syncs = p->syncs;
+    ck_assert_int_eq(mlops_ref_set(s, "main", &id, NULL), 0);
+    ck_assert_uint_gt(p->syncs, syncs); /* the store's own commit point */
+    ck_assert_uint_eq(p->cas, 1);
+    mlops_store_free(s);
+    ck_assert_int_eq(freed, 1);
+}
+END_TEST
+
+/* With ref_commit set, a ref update in COMMIT mode is that one call; with
+ * durability NONE, and for deletes, it is plain ref_cas. */
+START_TEST(ref_commit_used_for_updates)
+{
+    int freed = 0;
+    proxy *p;
+    mlops_backend b;
+    make_proxy(&b, &freed, &p);
+    b.ref_commit = p_ref_commit;
+    mlops_store *s = NULL;
+    ck_assert_int_eq(mlops_store_open_backend(&s, &b, NULL), 0);
+    mlops_oid a = tu_put_str(s, "a"), c = tu_put_str(s, "c");
+    unsigned long syncs = p->syncs;
+    ck_assert_int_eq(mlops_ref_set(s, "main", &a, NULL), 0);
+    ck_assert_int_eq(mlops_ref_set(s, "main", &c, &a), 0);
+    tu_assert_err(mlops_ref_set(s, "main", &a, &a), MLOPS_ECONFLICT);
+    ck_assert_uint_eq(p->ref_commits, 3);
+    ck_assert_uint_eq(p->cas, 0);
+    ck_assert_uint_eq(p->syncs, syncs); /* no second commit point */
+    mlops_oid got;
+    ck_assert_int_eq(mlops_ref_get(&got, s, "main"), 0);
+    ck_assert_int_eq(mlops_oid_cmp(&got, &c), 0);
+    ck_assert_int_eq(mlops_ref_delete(s, "main", &c), 0);
+    ck_assert_uint_eq(p->cas, 1);
+    mlops_store_free(s);
+
+    mlops_store_options o = MLOPS_STORE_OPTIONS_INIT;
+    o.durability = MLOPS_DURABILITY_NONE;
+    make_proxy(&b, &freed, &p);
+    b.ref_commit = p_ref_commit;
+    ck_assert_int_eq(mlops_store_open_backend(&s, &b, &o), 0);
+    a = tu_put_str(s, "a");
+    ck_assert_int_eq(mlops_ref_set(s, "main", &a, NULL), 0);
+    ck_assert_uint_eq(p->ref_commits, 0);
+    ck_assert_uint_eq(p->cas, 1);
+    mlops_store_free(s);
+    ck_assert_int_eq(freed, 2);
+}
+END_TEST
+
 START_TEST(backend_error_set)
 {
     ck_assert_int_eq(mlops_backend_error_set(MLOPS_ENOTFOUND, "custom message"), MLOPS_ENOTFOUND);
@@ -279,6 +358,8 @@ static Suite *backend_suite(void)
     tcase_add_test(tc, backend_init);
     tcase_add_test(tc, open_backend_incomplete);
     tcase_add_test(tc, proxy_works);
+    tcase_add_test(tc, version1_struct_is_shorter);
+    tcase_add_test(tc, ref_commit_used_for_updates);
     tcase_add_test(tc, backend_error_set);
     suite_add_tcase(s, tc);
     return s;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/fault.h"
+#include "store/fs/fs_internal.h"
 #include "testutil.h"
 
 #define MAX_N 500
@@ -43,7 +44,8 @@ static int count_leftovers(const char *dir)
     char *tmp = tu_path("%s/tmp/", dir);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(files[i]);
-        if (strncmp(files[i], tmp, strlen(tmp)) == 0 || (len > 5 && strcmp(files[i] + len - 5, ".lock") == 0)) {
+        if (strncmp(files[i], tmp, strlen(tmp)) == 0 || (len > 5 && strcmp(files[i] + len - 5, ".lock") == 0) ||
+            strstr(files[i], "/" MLOPS__FSB_REF_TEMP)) {
             fprintf(stderr, "# leftover: %s\n", files[i]);
             bad++;
         }
@@ -341,6 +343,24 @@ START_TEST(commit_ref_fsync)
     fault_loop(OP_REF, MLOPS__FAULT_FSYNC, EIO);
 }
 END_TEST
+/* The same with the commit point's two ways forced: one syncfs for the
+ * objects and the ref's temp file, or one fsync each. */
+START_TEST(commit_ref_fsync_syncfs)
+{
+    durability = MLOPS_DURABILITY_COMMIT;
+    mlops__fsb_syncfs_slack = UINT64_MAX;
+    fault_loop(OP_REF, MLOPS__FAULT_FSYNC, EIO);
+    mlops__fsb_syncfs_slack = (uint64_t)256 << 10; /* CK_FORK=no runs on */
+}
+END_TEST
+START_TEST(commit_ref_fsync_each)
+{
+    durability = MLOPS_DURABILITY_COMMIT;
+    mlops__fsb_syncfs_slack = 0;
+    fault_loop(OP_REF, MLOPS__FAULT_FSYNC, EIO);
+    mlops__fsb_syncfs_slack = (uint64_t)256 << 10; /* CK_FORK=no runs on */
+}
+END_TEST
 START_TEST(commit_ref_rename)
 {
     durability = MLOPS_DURABILITY_COMMIT;
@@ -538,6 +558,8 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, put_enospc);
     tcase_add_test(tc, log_enospc);
     tcase_add_test(tc, commit_ref_fsync);
+    tcase_add_test(tc, commit_ref_fsync_syncfs);
+    tcase_add_test(tc, commit_ref_fsync_each);
     tcase_add_test(tc, commit_ref_rename);
     tcase_add_test(tc, commit_log_fsync);
     tcase_add_test(tc, commit_put_write);

@@ -17,12 +17,16 @@ int mlops_ref_get(mlops_oid *out, mlops_store *s, const char *name)
     return rc;
 }
 
-/* A commit point: what the ref will point at must be durable first. */
-static int commit_point(mlops_store *s)
+/* A ref update is a commit point: what the ref will point at (and every
+ * earlier write) must be durable before the new value can be seen. */
+static int commit_and_set(mlops_store *s, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
 {
     if (s->opts.durability == MLOPS_DURABILITY_NONE)
-        return 0;
-    return s->be.sync(&s->be);
+        return s->be.ref_cas(&s->be, name, expected, new_id);
+    if (s->be.ref_commit)
+        return s->be.ref_commit(&s->be, name, expected, new_id);
+    MLOPS__TRY(s->be.sync(&s->be));
+    return s->be.ref_cas(&s->be, name, expected, new_id);
 }
 
 int mlops_ref_set(mlops_store *s, const char *name, const mlops_oid *new_id, const mlops_oid *expected)
@@ -37,8 +41,7 @@ int mlops_ref_set(mlops_store *s, const char *name, const mlops_oid *new_id, con
     if (!exists)
         return mlops__error_set(MLOPS_ENOTFOUND, "ref '%s' cannot point at %s: no such object", name,
                                 mlops__hex(new_id).s);
-    MLOPS__TRY(commit_point(s));
-    int rc = s->be.ref_cas(&s->be, name, expected, new_id);
+    int rc = commit_and_set(s, name, expected, new_id);
     if (rc == MLOPS_ECONFLICT)
         return mlops__error_set(MLOPS_ECONFLICT, expected ? "ref '%s' does not have the expected value"
                                                           : "ref '%s' already exists", name);

@@ -1,4 +1,5 @@
 /* The store handle: options, opening over a backend, commit points. */
+#include <stddef.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -32,6 +33,20 @@ static int check_options(mlops_store_options *out, const mlops_store_options *in
         return mlops__error_set(MLOPS_EINVALID, "compress_limit above 1 GiB would hold too much in memory");
     *out = *in;
     return 0;
+}
+
+/* Bytes of struct mlops_backend that a caller of this version has: each
+ * version only appends members. 0 for an unknown version. */
+static size_t vtable_size(unsigned int version)
+{
+    switch (version) {
+    case 1:
+        return offsetof(mlops_backend, ref_commit);
+    case 2:
+        return sizeof(mlops_backend);
+    default:
+        return 0;
+    }
 }
 
 static int vtable_complete(const mlops_backend *b)
@@ -99,13 +114,17 @@ int mlops_store_open_backend(mlops_store **out, const mlops_backend *backend, co
     if (!out || !backend)
         return mlops__error_set(MLOPS_EINVALID, "store_open_backend: NULL argument");
     *out = NULL;
-    if (backend->version != MLOPS_BACKEND_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "backend version %u is unknown (expected %u)", backend->version,
+    size_t size = vtable_size(backend->version);
+    if (!size)
+        return mlops__error_set(MLOPS_EINVALID, "backend version %u is unknown (expected 1..%u)", backend->version,
                                 MLOPS_BACKEND_VERSION);
-    if (!vtable_complete(backend))
+    mlops_backend be;
+    memset(&be, 0, sizeof be);
+    memcpy(&be, backend, size); /* an older caller's struct is shorter */
+    if (!vtable_complete(&be))
         return mlops__error_set(MLOPS_EINVALID, "backend vtable is missing a function");
     MLOPS__TRY(check_options(&o, opts));
-    return wrap(out, backend, &o);
+    return wrap(out, &be, &o);
 }
 
 int mlops_store_sync(mlops_store *s)
@@ -141,10 +160,11 @@ int mlops_backend_init(mlops_backend *b, unsigned int version)
 {
     if (!b)
         return mlops__error_set(MLOPS_EINVALID, "backend_init: NULL argument");
-    if (version != MLOPS_BACKEND_VERSION)
-        return mlops__error_set(MLOPS_EINVALID, "backend version %u is unknown (expected %u)", version,
+    size_t size = vtable_size(version);
+    if (!size)
+        return mlops__error_set(MLOPS_EINVALID, "backend version %u is unknown (expected 1..%u)", version,
                                 MLOPS_BACKEND_VERSION);
-    memset(b, 0, sizeof *b);
+    memset(b, 0, size);
     b->version = version;
     return 0;
 }

@@ -340,6 +340,8 @@ SEARCH_OPTIONS_VERSION = 1
 
 STORE_OPTIONS_VERSION = 1
 GC_OPTIONS_VERSION = 1
+# Python backends use version 1's layout (below): version 2 only appends
+# the optional ref_commit, which they do not implement.
 BACKEND_VERSION = 1
 STORE_NO_CREATE = 0x1
 STORE_READONLY = 0x2

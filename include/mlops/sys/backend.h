@@ -34,7 +34,10 @@ typedef int (*mlops_backend_object_cb)(const mlops_oid *id, uint64_t stored_size
                                        void *payload);
 typedef int (*mlops_backend_name_cb)(const char *name, void *payload);
 
-#define MLOPS_BACKEND_VERSION 1
+/* Version 1: the members up to cleanup. Version 2 appends ref_commit. A
+ * caller built against an older header passes its version and its
+ * shorter struct; the store reads no member past that version's end. */
+#define MLOPS_BACKEND_VERSION 2
 struct mlops_backend {
     unsigned int version; /* MLOPS_BACKEND_VERSION */
     void *payload;        /* the implementation's own data */
@@ -110,9 +113,21 @@ struct mlops_backend {
      * passes now minus its grace period). May be NULL: nothing to clean. */
     int (*cleanup)(mlops_backend *b, int64_t older_than_sec, int dry_run, uint64_t *out_files,
                    uint64_t *out_bytes);
+
+    /* -- commit points (optional) -- */
+    /* sync() followed by ref_cas() with a non-NULL new_id, as one call:
+     * the store calls it for every ref update unless durability is NONE.
+     * For a backend that can make the blobs, the log bytes and the new
+     * ref value durable with one flush of its storage instead of two
+     * rounds (the fs backend: one syncfs covers the objects and the ref's
+     * temp file). The new value must not be visible before everything
+     * written earlier is durable. May be NULL: the store calls sync(),
+     * then ref_cas(). */
+    int (*ref_commit)(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id);
 };
 
-/* Fills b with zeros and the version (MLOPS_EINVALID for an unknown one). */
+/* Fills that version's members of b with zeros and sets the version
+ * (MLOPS_EINVALID for an unknown one). */
 MLOPS_API int mlops_backend_init(mlops_backend *b, unsigned int version);
 
 /*

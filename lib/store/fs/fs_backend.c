@@ -201,20 +201,25 @@ static int check_dir_writable(const mlops__fsb *fs)
     return make_subdirs(fs); /* removed by hand, or an older creation */
 }
 
-static int fs_sync(mlops_backend *b)
+int mlops__fsb_commit(mlops__fsb *fs, const char *also_path)
 {
-    mlops__fsb *fs = mlops__fsb_of(b);
-    if (fs->readonly || fs->durability == MLOPS_DURABILITY_NONE)
-        return 0;
     pthread_mutex_lock(&fs->sync_lock);
     pthread_mutex_lock(&fs->state);
     uint64_t covered = fs->append_seq;
     pthread_mutex_unlock(&fs->state);
     int did_syncfs = 0;
-    int rc = mlops__fsb_pending_flush(fs, &did_syncfs);
+    int rc = mlops__fsb_pending_flush(fs, also_path, &did_syncfs);
     int rc2 = mlops__fsb_logs_sync_all(fs, did_syncfs, covered);
     pthread_mutex_unlock(&fs->sync_lock);
     return rc < 0 ? rc : rc2;
+}
+
+static int fs_sync(mlops_backend *b)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    if (fs->readonly || fs->durability == MLOPS_DURABILITY_NONE)
+        return 0;
+    return mlops__fsb_commit(fs, NULL);
 }
 
 static void fsb_dispose(mlops__fsb *fs)

@@ -141,9 +141,23 @@ void mlops__fsb_cleanup_setup(mlops_backend *b);
 
 /* Records an object published without fsync (COMMIT mode). */
 void mlops__fsb_pending_add(mlops__fsb *fs, const mlops_oid *id, int created_fanout);
-/* Makes every pending object durable; *did_syncfs is set when the whole
- * filesystem was synced (which covers the logs too). */
-int mlops__fsb_pending_flush(mlops__fsb *fs, int *did_syncfs);
+/* Makes every pending object durable, and the file at also_path when it
+ * is not NULL (a ref's temp file riding on the same flush); *did_syncfs
+ * is set when the whole filesystem was synced. */
+int mlops__fsb_pending_flush(mlops__fsb *fs, const char *also_path, int *did_syncfs);
+/* Unwritten bytes per saved fsync below which syncfs is preferred
+ * (256 KiB); 0 never prefers it. A variable so tests can force each way. */
+extern uint64_t mlops__fsb_syncfs_slack;
+/* Whether one syncfs should replace `fsyncs` fsync calls when the kernel
+ * still has `unwritten` bytes to write back (UINT64_MAX: unknown). */
+int mlops__fsb_prefer_syncfs(size_t fsyncs, uint64_t unwritten);
+/* Dirty + Writeback bytes from /proc/meminfo text; UINT64_MAX if absent. */
+uint64_t mlops__fsb_meminfo_unwritten(const char *meminfo);
+
+/* ---- fs_backend.c ---- */
+/* The commit point: pending objects, log bytes and also_path (may be
+ * NULL) durable, with one syncfs when that is cheaper. */
+int mlops__fsb_commit(mlops__fsb *fs, const char *also_path);
 
 /* ---- fs_objects.c ---- */
 

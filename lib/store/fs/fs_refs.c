@@ -89,8 +89,11 @@ static int conflict_with_children(const char *name)
 }
 
 /* Writes "<hex>\n" into a new private file beside the ref; *out_tmp gets
- * its path. The name starts with '.', so it is never taken for a ref. */
-static int write_temp_value(char **out_tmp, mlops__fsb *fs, const char *ref_path, const mlops_oid *new_id)
+ * its path. The name starts with '.', so it is never taken for a ref.
+ * With do_fsync 0 the caller makes it durable (a commit point's flush).
+ * *no_dir (may be NULL) tells that the ref's directory does not exist. */
+static int write_temp_value(char **out_tmp, const char *ref_path, const mlops_oid *new_id, int do_fsync,
+                            int *no_dir)
 {
     char text[MLOPS_OID_HEXSZ + 2];
     mlops_oid_tohex(text, new_id);
@@ -98,10 +101,12 @@ static int write_temp_value(char **out_tmp, mlops__fsb *fs, const char *ref_path
     char *tmp = NULL;
     MLOPS__TRY(mlops__fsb_name_beside(&tmp, ref_path, MLOPS__FSB_REF_TEMP));
     int e, fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && no_dir)
+        *no_dir = errno == ENOENT || errno == ENOTDIR; /* or "a" is a ref: ref_cas says so */
     int rc = fd < 0 ? mlops__error_errno(errno, "cannot create '%s'", tmp) : 0;
     if (rc == 0 && (e = mlops__fs_write_all(fd, text, MLOPS_OID_HEXSZ + 1)) < 0)
         rc = mlops__error_errno(-e, "cannot write '%s'", tmp);
-    if (rc == 0 && fs->durability != MLOPS_DURABILITY_NONE && (e = mlops__fs_fsync(fd)) < 0)
+    if (rc == 0 && do_fsync && (e = mlops__fs_fsync(fd)) < 0)
         rc = mlops__error_errno(-e, "cannot fsync '%s'", tmp);
     if (fd >= 0 && close(fd) < 0 && rc == 0)
         rc = mlops__error_errno(errno, "cannot close '%s'", tmp);
@@ -116,18 +121,15 @@ static int write_temp_value(char **out_tmp, mlops__fsb *fs, const char *ref_path
 }
 
 /*
- * The new value goes into a private temp file that is renamed over the
- * ref while we hold the lock. Renaming the lock file itself would be one
- * step shorter, but if the lock were broken as stale and re-taken by
+ * The new value, already in the private temp file tmp, is renamed over
+ * the ref while we hold the lock. Renaming the lock file itself would be
+ * one step shorter, but if the lock were broken as stale and re-taken by
  * another writer between our ownership check and the rename, we would
  * move *their* lock file onto the ref; a private file can only ever put
  * our own value there.
  */
-static int write_value(mlops__fsb *fs, mlops__fsb_lock *lock, const char *ref_path, const char *name,
-                       const mlops_oid *new_id)
+static int write_value(mlops__fsb_lock *lock, const char *ref_path, const char *name, const char *tmp)
 {
-    char *tmp = NULL;
-    MLOPS__TRY(write_temp_value(&tmp, fs, ref_path, new_id));
     int rc = 0;
     /* A leftover empty directory where the ref goes (a crashed delete of
      * "name/..."): remove it; a non-empty one is a real name conflict. */
@@ -142,9 +144,6 @@ static int write_value(mlops__fsb *fs, mlops__fsb_lock *lock, const char *ref_pa
         else if (e < 0)
             rc = mlops__error_errno(-e, "cannot rename '%s' to '%s'", tmp, ref_path);
     }
-    if (rc < 0)
-        unlink(tmp);
-    mlops__free(tmp);
     return rc;
 }
 
@@ -188,14 +187,11 @@ static int compare(int rc_read, const mlops_oid *cur, const char *name, const ml
     return 0;
 }
 
-static int fs_ref_cas(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+/* Under the ref's lock: compare, then rename tmp over the ref (tmp NULL:
+ * write one now) or delete it (new_id NULL). Consumes tmp. */
+static int update_locked(mlops__fsb *fs, const char *name, char *ref_path, const mlops_oid *expected,
+                         const mlops_oid *new_id, char *tmp)
 {
-    mlops__fsb *fs = mlops__fsb_of(b);
-    MLOPS__TRY(mlops__fsb_check_writable(fs));
-    MLOPS__TRY(mlops__fsb_name_check("ref", name));
-    char *ref_path = mlops__fsb_path(fs, "refs/%s", name);
-    if (!ref_path)
-        return mlops__error_oom();
     mlops__fsb_lock lock = { NULL, -1, 0 };
     int rc = mlops__fsb_lock_acquire(&lock, fs, name, ref_path);
     if (rc < 0) {
@@ -204,14 +200,70 @@ static int fs_ref_cas(mlops_backend *b, const char *name, const mlops_oid *expec
     }
     mlops_oid cur;
     rc = compare(read_ref_file(ref_path, name, &cur), &cur, name, expected, new_id);
+    if (rc == 0 && new_id && !tmp)
+        rc = write_temp_value(&tmp, ref_path, new_id, fs->durability != MLOPS_DURABILITY_NONE, NULL);
     if (rc == 0)
-        rc = new_id ? write_value(fs, &lock, ref_path, name, new_id) : remove_ref(&lock, ref_path);
+        rc = new_id ? write_value(&lock, ref_path, name, tmp) : remove_ref(&lock, ref_path);
     mlops__fsb_lock_release(&lock, 1);
     if (rc == 0)
         rc = sync_ref_dirs(fs, ref_path, lock.created_dirs);
     if (rc < 0 || !new_id)
         prune_dirs(fs, ref_path);
 out:
+    if (tmp && rc < 0)
+        unlink(tmp);
+    mlops__free(tmp);
+    return rc;
+}
+
+static int fs_ref_cas(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    MLOPS__TRY(mlops__fsb_check_writable(fs));
+    MLOPS__TRY(mlops__fsb_name_check("ref", name));
+    char *ref_path = mlops__fsb_path(fs, "refs/%s", name);
+    if (!ref_path)
+        return mlops__error_oom();
+    int rc = update_locked(fs, name, ref_path, expected, new_id, NULL);
+    mlops__free(ref_path);
+    return rc;
+}
+
+/*
+ * A commit point and a ref update with one flush: the new value goes into
+ * its temp file first, so the commit point's flush (one syncfs when that
+ * is cheaper, fs_pending.c) makes it durable together with the objects
+ * and logs. The flush happens before the lock is taken, so a long one
+ * never holds up other writers of the ref or gets the lock broken as
+ * stale. A ref whose directory does not exist yet (its first update)
+ * takes the plain way: commit point, then ref_cas.
+ */
+static int fs_ref_commit(mlops_backend *b, const char *name, const mlops_oid *expected, const mlops_oid *new_id)
+{
+    mlops__fsb *fs = mlops__fsb_of(b);
+    MLOPS__TRY(mlops__fsb_check_writable(fs));
+    MLOPS__TRY(mlops__fsb_name_check("ref", name));
+    if (fs->durability == MLOPS_DURABILITY_NONE || !new_id)
+        return fs_ref_cas(b, name, expected, new_id);
+    char *ref_path = mlops__fsb_path(fs, "refs/%s", name);
+    if (!ref_path)
+        return mlops__error_oom();
+    char *tmp = NULL;
+    int no_dir = 0;
+    int rc = write_temp_value(&tmp, ref_path, new_id, 0, &no_dir);
+    if (rc < 0 && no_dir) {
+        rc = mlops__fsb_commit(fs, NULL);
+        if (rc == 0)
+            rc = update_locked(fs, name, ref_path, expected, new_id, NULL);
+    } else if (rc == 0) {
+        rc = mlops__fsb_commit(fs, tmp);
+        if (rc < 0) {
+            unlink(tmp);
+            mlops__free(tmp);
+        } else {
+            rc = update_locked(fs, name, ref_path, expected, new_id, tmp);
+        }
+    }
     mlops__free(ref_path);
     return rc;
 }
@@ -256,5 +308,6 @@ void mlops__fsb_refs_setup(mlops_backend *b)
 {
     b->ref_read = fs_ref_read;
     b->ref_cas = fs_ref_cas;
+    b->ref_commit = fs_ref_commit;
     b->ref_foreach = fs_ref_foreach;
 }
