@@ -10,6 +10,8 @@
  *                          updates there are (write a temp file, fsync,
  *                          rename, fsync the directory), which is what any
  *                          durable registration must at least do once.
+ *                          Both timed sections start after bench_settle()
+ *                          (sync, then a pause: see bench_util.h).
  *  registry.resolve_alias  median time of one mlops_registry_resolve of
  *                          "name@production" (warm; the model has the
  *                          1,000 versions), over 10,000 calls per run.
@@ -262,8 +264,10 @@ int main(void)
     bench_series reg = { 0 }, base = { 0 }, conc = { 0 };
     for (int r = 0; r < runs; r++) {
         snprintf(path, sizeof path, "%s/store-%d", dir, r);
+        bench_settle();
         bench_series_add(&reg, time_registrations(path));
         snprintf(path, sizeof path, "%s/base-%d", dir, r);
+        bench_settle();
         bench_series_add(&base, time_baseline(path));
     }
     double m = bench_series_median(&reg), b = bench_series_median(&base);

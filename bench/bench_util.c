@@ -364,3 +364,12 @@ void bench_warm(const char *path)
         close(fd);
     free(buf);
 }
+
+void bench_settle(void)
+{
+    const char *env = getenv("MLOPS_BENCH_SETTLE_S");
+    unsigned int secs = env && *env ? (unsigned int)strtoul(env, NULL, 10) : 6;
+    sync();
+    if (secs)
+        sleep(secs);
+}

@@ -62,6 +62,17 @@ void bench_mkdtemp(char *out, size_t cap, const char *tag);
 /* rm -rf path (through nftw). */
 void bench_rmtree(const char *path);
 
+/*
+ * sync(2), then sleep MLOPS_BENCH_SETTLE_S seconds (default 6): before a
+ * timed section that creates many small files. ext4 without a journal
+ * (this VM's root filesystem) will not reuse an inode freed in the last
+ * 5 s (5 min while its inode-table block is still dirty), and inode
+ * allocation scans past every such inode: after thousands of deletes,
+ * by earlier runs or the section's own baseline, each new file costs
+ * tens of microseconds more. Both sides of a comparison get the same.
+ */
+void bench_settle(void);
+
 /* xorshift64* pseudo-random bytes. */
 uint64_t bench_rand64(uint64_t *state);
 void bench_fill_random(void *buf, size_t len, uint64_t *state);
