@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import operator
 import os
 import platform
-from ctypes import POINTER, Structure, c_char, c_int, c_ssize_t, c_void_p
-from typing import Any, Optional, Tuple, Union
+import sys
+from ctypes import POINTER, Structure, c_char, c_double, c_int, c_int64, c_ssize_t, c_void_p
+from typing import Any, List, Optional, Tuple, Union
 
 from . import _lib
 from .errors import invalid
@@ -167,3 +169,108 @@ def writable_view(b: Any) -> Tuple[Any, int]:
         raise TypeError("readinto() needs a writable buffer")
     mv = mv.cast("B") if mv.format != "B" or mv.ndim != 1 else mv
     return (c_char * mv.nbytes).from_buffer(mv), mv.nbytes
+
+
+def int64_arg(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise TypeError("%s must be an int, not bool" % what)
+    try:
+        v = operator.index(value)  # int, numpy integers
+    except TypeError:
+        raise TypeError("%s must be an int, not %s" % (what, type(value).__name__)) from None
+    if not -(1 << 63) <= v < (1 << 63):
+        raise invalid("%s out of the int64 range: %d" % (what, v))
+    return v
+
+
+# ---- arrays of numbers ---------------------------------------------------
+
+_DOUBLE_FORMATS = {"d", "@d", "=d", "<d"}  # little-endian machines: "<d" is native
+_INT64_FORMATS = {"q", "@q", "=q", "<q", "l", "@l", "=l", "<l"}
+
+
+class NumberArray:
+    """The address of n doubles or int64s for a C call: borrowed without
+    a copy from a numpy array of the right dtype (C-contiguous, 1-D or
+    flattened) or any contiguous buffer whose format is ``d`` (resp. ``q``/``l``
+    with 8-byte items: array.array('d'), memoryview.cast('d'), …); anything
+    else (lists, tuples, other dtypes) is converted into a fresh C array."""
+
+    __slots__ = ("ptr", "n", "_keep", "_borrowed", "copied")
+
+    def __init__(self, data: Any, kind: str, what: str):
+        self._keep: Any = None
+        self._borrowed: Optional[Borrowed] = None
+        self.copied = False
+        ctype = c_double if kind == "d" else c_int64
+        if is_numpy(data):
+            self._from_numpy(data, kind, ctype, what)
+            return
+        if isinstance(data, (str, bytes, bytearray)):
+            raise TypeError("%s must be a sequence or buffer of numbers, not %s" % (what, type(data).__name__))
+        try:
+            mv = memoryview(data)
+        except TypeError:
+            mv = None
+        if mv is not None:
+            ok = _DOUBLE_FORMATS if kind == "d" else _INT64_FORMATS
+            if mv.format in ok and mv.itemsize == 8 and mv.c_contiguous:
+                b = Borrowed(data)
+                self._borrowed = b
+                self.ptr = b.address
+                self.n = mv.nbytes // 8
+                mv.release()
+                return
+            seq: Any = mv.tolist() if mv.ndim <= 1 else _flatten(mv.tolist())
+            mv.release()
+        else:
+            seq = data
+        self._copy(seq, kind, ctype, what)
+
+    def _from_numpy(self, a: Any, kind: str, ctype: Any, what: str) -> None:
+        import numpy as np
+        dtype = np.dtype(np.float64 if kind == "d" else np.int64)
+        if a.dtype != dtype or not a.flags.c_contiguous:
+            if kind == "q" and a.dtype.kind not in "iub":
+                raise TypeError("%s must hold integers, not %s" % (what, a.dtype))
+            a = np.ascontiguousarray(a, dtype=dtype)
+            self.copied = True
+        self._keep = a
+        self.ptr = a.ctypes.data_as(c_void_p)
+        self.n = int(a.size)
+
+    def _copy(self, seq: Any, kind: str, ctype: Any, what: str) -> None:
+        try:
+            items = list(seq)
+        except TypeError:
+            raise TypeError("%s must be a sequence or buffer of numbers, not %s"
+                            % (what, type(seq).__name__)) from None
+        if kind == "d":
+            arr = (ctype * max(len(items), 1))(*[float(v) for v in items])
+        else:
+            arr = (ctype * max(len(items), 1))(*[int64_arg(v, "an item of " + what) for v in items])
+        self._keep = arr
+        self.ptr = ctypes.cast(arr, c_void_p)
+        self.n = len(items)
+        self.copied = True
+
+    def release(self) -> None:
+        if self._borrowed is not None:
+            self._borrowed.release()
+            self._borrowed = None
+        self._keep = None
+
+
+def _flatten(x: Any) -> List[Any]:
+    out: List[Any] = []
+    for v in x:
+        if isinstance(v, list):
+            out.extend(_flatten(v))
+        else:
+            out.append(v)
+    return out
+
+
+def is_numpy(obj: Any) -> bool:
+    np = sys.modules.get("numpy")  # never imported here: an ndarray implies numpy is loaded
+    return np is not None and isinstance(obj, np.ndarray)

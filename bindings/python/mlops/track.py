@@ -32,8 +32,6 @@ The C library contains these functions only when built with
 from __future__ import annotations
 
 import ctypes
-import operator
-import sys
 import time
 from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ from typing import (TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, NamedTupl
                     Sequence, Tuple, Union)
 
 from . import _lib
-from ._util import Borrowed, PathLike, decode_name, encode_name, encode_path, oid_hex
+from ._util import NumberArray, PathLike, decode_name, encode_name, encode_path, int64_arg, oid_hex
 from .errors import UnsupportedError, error_for_code, invalid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,23 +91,11 @@ def _enc_value(value: Any, what: str) -> bytes:
     return encode_name(value if isinstance(value, str) else str(value), what)
 
 
-def _int64(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise TypeError("%s must be an int, not bool" % what)
-    try:
-        v = operator.index(value)  # int, numpy integers
-    except TypeError:
-        raise TypeError("%s must be an int, not %s" % (what, type(value).__name__)) from None
-    if not -(1 << 63) <= v < (1 << 63):
-        raise invalid("%s out of the int64 range: %d" % (what, v))
-    return v
-
-
 def _timestamp(value: Optional[Any]) -> int:
     """Milliseconds since the epoch; None means now (-1 for C)."""
     if value is None:
         return -1
-    ts = _int64(value, "timestamp")
+    ts = int64_arg(value, "timestamp")
     if ts < 0:
         raise invalid("timestamp must be >= 0 milliseconds since the epoch (None: now), not %d" % ts)
     return ts
@@ -126,7 +112,7 @@ def _status_code(status: Union[str, int]) -> int:
         if rc < 0:
             raise error_for_code(rc)
         return code.value
-    return _int64(status, "status")
+    return int64_arg(status, "status")
 
 
 def _kv_dict(arr: Any, n: int) -> Dict[str, str]:
@@ -232,99 +218,6 @@ class RunList(List[RunInfo]):
     """A page of :meth:`Store.search_runs` results; ``.token`` is the page
     token of the next page (None on the last page)."""
     token: Optional[str] = None
-
-
-# ---- arrays for the batch call -------------------------------------------------
-
-_DOUBLE_FORMATS = {"d", "@d", "=d", "<d"}  # little-endian machines: "<d" is native
-_INT64_FORMATS = {"q", "@q", "=q", "<q", "l", "@l", "=l", "<l"}
-
-
-class _Array:
-    """The address of n doubles or int64s for the batch call: borrowed without
-    a copy from a numpy array of the right dtype (C-contiguous, 1-D or
-    flattened) or any contiguous buffer whose format is ``d`` (resp. ``q``/``l``
-    with 8-byte items: array.array('d'), memoryview.cast('d'), …); anything
-    else (lists, tuples, other dtypes) is converted into a fresh C array."""
-
-    __slots__ = ("ptr", "n", "_keep", "_borrowed", "copied")
-
-    def __init__(self, data: Any, kind: str, what: str):
-        self._keep: Any = None
-        self._borrowed: Optional[Borrowed] = None
-        self.copied = False
-        ctype = c_double if kind == "d" else c_int64
-        if _is_numpy(data):
-            self._from_numpy(data, kind, ctype, what)
-            return
-        if isinstance(data, (str, bytes, bytearray)):
-            raise TypeError("%s must be a sequence or buffer of numbers, not %s" % (what, type(data).__name__))
-        try:
-            mv = memoryview(data)
-        except TypeError:
-            mv = None
-        if mv is not None:
-            ok = _DOUBLE_FORMATS if kind == "d" else _INT64_FORMATS
-            if mv.format in ok and mv.itemsize == 8 and mv.c_contiguous:
-                b = Borrowed(data)
-                self._borrowed = b
-                self.ptr = b.address
-                self.n = mv.nbytes // 8
-                mv.release()
-                return
-            seq: Any = mv.tolist() if mv.ndim <= 1 else _flatten(mv.tolist())
-            mv.release()
-        else:
-            seq = data
-        self._copy(seq, kind, ctype, what)
-
-    def _from_numpy(self, a: Any, kind: str, ctype: Any, what: str) -> None:
-        import numpy as np
-        dtype = np.dtype(np.float64 if kind == "d" else np.int64)
-        if a.dtype != dtype or not a.flags.c_contiguous:
-            if kind == "q" and a.dtype.kind not in "iub":
-                raise TypeError("%s must hold integers, not %s" % (what, a.dtype))
-            a = np.ascontiguousarray(a, dtype=dtype)
-            self.copied = True
-        self._keep = a
-        self.ptr = a.ctypes.data_as(c_void_p)
-        self.n = int(a.size)
-
-    def _copy(self, seq: Any, kind: str, ctype: Any, what: str) -> None:
-        try:
-            items = list(seq)
-        except TypeError:
-            raise TypeError("%s must be a sequence or buffer of numbers, not %s"
-                            % (what, type(seq).__name__)) from None
-        if kind == "d":
-            arr = (ctype * max(len(items), 1))(*[float(v) for v in items])
-        else:
-            arr = (ctype * max(len(items), 1))(*[_int64(v, "an item of " + what) for v in items])
-        self._keep = arr
-        self.ptr = ctypes.cast(arr, c_void_p)
-        self.n = len(items)
-        self.copied = True
-
-    def release(self) -> None:
-        if self._borrowed is not None:
-            self._borrowed.release()
-            self._borrowed = None
-        self._keep = None
-
-
-def _flatten(x: Any) -> List[Any]:
-    out: List[Any] = []
-    for v in x:
-        if isinstance(v, list):
-            out.extend(_flatten(v))
-        else:
-            out.append(v)
-    return out
-
-
-def _is_numpy(obj: Any) -> bool:
-    np = sys.modules.get("numpy")  # never imported here: an ndarray implies numpy is loaded
-    return np is not None and isinstance(obj, np.ndarray)
 
 
 def _numpy() -> Any:
@@ -456,14 +349,14 @@ class Run:
         ``timestamp`` (ms since the epoch, >= 0) to now. NaN, ±Inf and -0.0
         are valid values and read back bit-exactly."""
         self._check(_L.mlops_run_log_metric(self._handle(), _enc(key, "metric key"), float(value),
-                                            0 if step is None else _int64(step, "step"),
+                                            0 if step is None else int64_arg(step, "step"),
                                             _timestamp(timestamp)))
 
     def log_metrics(self, metrics: Mapping[str, float], step: Optional[int] = None,
                     timestamp: Optional[int] = None) -> None:
         """Buffers one point per key, all at the same step (default 0) and the
         same timestamp (default: now, taken once)."""
-        st = 0 if step is None else _int64(step, "step")
+        st = 0 if step is None else int64_arg(step, "step")
         ts = _now_ms() if timestamp is None else _timestamp(timestamp)
         h = self._handle()
         for k, v in metrics.items():
@@ -479,14 +372,14 @@ class Run:
         (``array.array('d')``, ``array.array('q')``, ``memoryview.cast``…);
         other sequences (lists, numpy arrays of another dtype) are converted
         into a temporary C array first."""
-        vals = _Array(values, "d", "values")
+        vals = NumberArray(values, "d", "values")
         arrays = [vals]
         try:
-            stp = _Array(steps, "q", "steps")
+            stp = NumberArray(steps, "q", "steps")
             arrays.append(stp)
             tsp = None
             if timestamps is not None:
-                tsp = _Array(timestamps, "q", "timestamps")
+                tsp = NumberArray(timestamps, "q", "timestamps")
                 arrays.append(tsp)
             if stp.n != vals.n or (tsp is not None and tsp.n != vals.n):
                 raise invalid("log_metric_batch: %d values, %d steps%s: the lengths must match"
@@ -610,7 +503,7 @@ def start_run(store: "Store", experiment: ExperimentRef, run_name: Optional[str]
     if start_time is not None:
         opts.start_time = _timestamp(start_time)
     if buffer_points is not None:
-        bp = _int64(buffer_points, "buffer_points")
+        bp = int64_arg(buffer_points, "buffer_points")
         if bp < 0:
             raise invalid("buffer_points must be >= 0")
         opts.buffer_points = bp
@@ -663,11 +556,11 @@ def metric_history(store: "Store", run_id: RunRef, key: str, min_step: Optional[
     opts = _lib.HistoryOptions()
     store._check(_L.mlops_history_options_init(byref(opts), _lib.HISTORY_OPTIONS_VERSION))
     if min_step is not None:
-        opts.min_step = _int64(min_step, "min_step")
+        opts.min_step = int64_arg(min_step, "min_step")
     if max_step is not None:
-        opts.max_step = _int64(max_step, "max_step")
+        opts.max_step = int64_arg(max_step, "max_step")
     if max_points is not None:
-        mp = _int64(max_points, "max_points")
+        mp = int64_arg(max_points, "max_points")
         if mp < 0:
             raise invalid("max_points must be >= 0 (0: all)")
         opts.max_points = mp
@@ -719,7 +612,7 @@ def search_runs(store: "Store", experiments: Union[ExperimentRef, Iterable[Exper
     ob_arr = (c_char_p * max(len(ob), 1))(*ob)
     opts.order_by = ctypes.cast(ob_arr, ctypes.POINTER(c_char_p)) if ob else None
     opts.norder_by = len(ob)
-    mr = _int64(max_results, "max_results")
+    mr = int64_arg(max_results, "max_results")
     if mr <= 0:
         raise invalid("max_results must be > 0, not %d" % mr)
     opts.max_results = mr
