@@ -10,5 +10,6 @@
 #include "mlops/track.h"
 #include "mlops/data.h"
 #include "mlops/registry.h"
+#include "mlops/drift.h"
 
 #endif /* MLOPS_H */
