@@ -24,6 +24,7 @@ from .store import (GcReport, LogReader, ObjectReader, ObjectWriter, Refs, Store
                     VerifyReport, object_id, ref_name_is_valid)
 from .data import Change, CheckoutInfo, Data, DataVersion, Diff, SnapshotInfo
 from .registry import ModelVersion, RegisteredModel, Registry, RegistryEvent
+from . import drift
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "Experiment", "Run", "RunInfo", "RunList", "Metric", "ArtifactInfo", "has_tracking",
     "Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "Diff", "Change", "has_data",
     "Registry", "RegisteredModel", "ModelVersion", "RegistryEvent", "has_registry",
+    "drift", "has_drift",
     "MlopsError", "OutOfMemoryError", "NotFoundError", "AlreadyExistsError",
     "InvalidArgumentError", "CorruptError", "ConflictError", "StorageError", "LockedError",
     "UnsupportedError", "CallbackError", "NoSpaceError", "PermissionDeniedError",
@@ -84,3 +86,10 @@ def strerror(code: int) -> str:
 def error_name(code: int) -> str:
     """Symbolic name of an error code ("ENOTFOUND")."""
     return _lib.lib.mlops_error_name(code).decode("ascii", "replace")
+
+
+def has_drift() -> bool:
+    """True if the loaded library was built with drift statistics
+    (``meson -Ddrift=true``); without it ``mlops.drift`` calls raise
+    UnsupportedError."""
+    return _lib.has_module("drift")

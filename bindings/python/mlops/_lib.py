@@ -18,7 +18,7 @@ Every C function the package calls is declared in ``_FUNCTIONS`` below —
 one table, so a signature change in the headers is a one-line change here.
 Functions of optional modules (experiment tracking, built with
 ``-Dtrack=true``; data versioning, ``-Ddata=true``; the model registry,
-``-Dregistry=true``) sit in the same table
+``-Dregistry=true``; drift statistics, ``-Ddrift=true``) sit in the same table
 under a module tag: they are declared only when the loaded library has them,
 so ``import mlops`` works against a library without them, and
 ``has_module("track")`` tells which case this is.
@@ -32,7 +32,7 @@ import glob
 import os
 import sys
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int64,
-                    c_size_t, c_ubyte, c_uint, c_uint64, c_void_p)
+                    c_size_t, c_ubyte, c_uint, c_uint32, c_uint64, c_void_p)
 from typing import Dict, Iterator, List, Tuple
 
 SOVERSION = "0"
@@ -501,6 +501,83 @@ class RegistryEvent(Structure):
     ]
 
 
+# ---- drift.h ------------------------------------------------------------
+
+class DriftTest(Structure):
+    """``mlops_drift_test``."""
+    _fields_ = [
+        ("statistic", c_double), ("pvalue", c_double), ("statistic_location", c_double),
+        ("statistic_sign", c_int), ("method", c_int), ("dof", c_double),
+        ("n1", c_size_t), ("n2", c_size_t), ("nan1", c_size_t), ("nan2", c_size_t),
+    ]
+
+
+class DriftAnderson(Structure):
+    """``mlops_drift_anderson``."""
+    _fields_ = [("statistic", c_double), ("critical_values", c_double * 7), ("pvalue", c_double),
+                ("nan_total", c_size_t)]
+
+
+class DriftPsiOptions(Structure):
+    """``mlops_drift_psi_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("bins", c_size_t), ("edges", c_void_p), ("nedges", c_size_t),
+                ("epsilon", c_double)]
+
+
+class DriftProfileOptions(Structure):
+    """``mlops_drift_profile_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("type", c_int), ("edges", c_void_p), ("nedges", c_size_t),
+                ("sketch_k", c_uint32)]
+
+
+class DriftProfileStats(Structure):
+    """``mlops_drift_profile_stats``."""
+    _fields_ = [("type", c_int), ("count", c_uint64), ("missing", c_uint64), ("min", c_double),
+                ("max", c_double), ("mean", c_double), ("variance", c_double), ("rank_error", c_uint64),
+                ("epsilon", c_double), ("ncategories", c_size_t)]
+
+
+class DriftProfileDrift(Structure):
+    """``mlops_drift_profile_drift``."""
+    _fields_ = [("ks_statistic", c_double), ("ks_error_bound", c_double), ("psi", c_double),
+                ("jensenshannon", c_double), ("hellinger", c_double)]
+
+
+class DriftColumn(Structure):
+    """``mlops_drift_column``."""
+    _fields_ = [("name", c_char_p), ("type", c_int), ("values", c_void_p), ("codes", c_void_p),
+                ("n", c_size_t)]
+
+
+class DriftColumnOptions(Structure):
+    """``mlops_drift_column_options``."""
+    _fields_ = [("name", c_char_p), ("test", c_int), ("threshold", c_double)]
+
+
+class DriftReportOptions(Structure):
+    """``mlops_drift_report_options`` (version 1)."""
+    _fields_ = [("version", c_uint), ("drift_share", c_double), ("correction", c_int),
+                ("numeric_test", c_int), ("categorical_test", c_int), ("pvalue_threshold", c_double),
+                ("distance_threshold", c_double), ("columns", POINTER(DriftColumnOptions)),
+                ("ncolumns", c_size_t)]
+
+
+class DriftColumnResult(Structure):
+    """``mlops_drift_column_result``."""
+    _fields_ = [("name", c_char_p), ("type", c_int), ("test", c_int), ("is_pvalue", c_int),
+                ("statistic", c_double), ("pvalue", c_double), ("pvalue_corrected", c_double),
+                ("threshold", c_double), ("drifted", c_int), ("n_reference", c_size_t),
+                ("n_current", c_size_t), ("missing_reference", c_size_t), ("missing_current", c_size_t),
+                ("distinct", c_size_t)]
+
+
+class DriftReport(Structure):
+    """``mlops_drift_report``."""
+    _fields_ = [("columns", POINTER(DriftColumnResult)), ("ncolumns", c_size_t), ("ndrifted", c_size_t),
+                ("share_drifted", c_double), ("drift_share", c_double), ("dataset_drift", c_int),
+                ("correction", c_int)]
+
+
 # ---- the one signature table ---------------------------------------------
 
 _p = POINTER
@@ -681,11 +758,73 @@ _FUNCTIONS = [
      "registry"),
     ("mlops_registry_history_free", None, [_p(RegistryEvent), c_size_t], "registry"),
     ("mlops_registry_export_mlflow", c_int, [c_void_p, c_char_p, _p(c_char_p), c_size_t], "registry"),
+    # drift.h — only in a library built with -Ddrift=true.
+    ("mlops_drift_alternative_parse", c_int, [_p(c_int), c_char_p], "drift"),
+    ("mlops_drift_method_parse", c_int, [_p(c_int), c_char_p], "drift"),
+    ("mlops_drift_stattest_parse", c_int, [_p(c_int), c_char_p], "drift"),
+    ("mlops_drift_stattest_name", c_char_p, [c_int], "drift"),
+    ("mlops_drift_ks_2samp", c_int,
+     [_p(DriftTest), c_void_p, c_size_t, c_void_p, c_size_t, c_int, c_int], "drift"),
+    ("mlops_drift_chisquare", c_int, [_p(DriftTest), c_void_p, c_void_p, c_size_t, c_int], "drift"),
+    ("mlops_drift_chi2_contingency", c_int,
+     [_p(DriftTest), c_void_p, c_void_p, c_size_t, c_size_t, c_int], "drift"),
+    ("mlops_drift_anderson_ksamp", c_int, [_p(DriftAnderson), c_void_p, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_cramervonmises_2samp", c_int,
+     [_p(DriftTest), c_void_p, c_size_t, c_void_p, c_size_t, c_int], "drift"),
+    ("mlops_drift_mannwhitneyu", c_int,
+     [_p(DriftTest), c_void_p, c_size_t, c_void_p, c_size_t, c_int, c_int, c_int], "drift"),
+    ("mlops_drift_ztest_proportions", c_int,
+     [_p(DriftTest), c_uint64, c_uint64, c_uint64, c_uint64], "drift"),
+    ("mlops_drift_psi_options_init", c_int, [_p(DriftPsiOptions), c_uint], "drift"),
+    ("mlops_drift_psi", c_int,
+     [_p(c_double), c_void_p, c_size_t, c_void_p, c_size_t, _p(DriftPsiOptions)], "drift"),
+    ("mlops_drift_kl_divergence", c_int, [_p(c_double), c_void_p, c_void_p, c_size_t, c_double], "drift"),
+    ("mlops_drift_jensenshannon", c_int, [_p(c_double), c_void_p, c_void_p, c_size_t, c_double], "drift"),
+    ("mlops_drift_hellinger", c_int, [_p(c_double), c_void_p, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_total_variation", c_int, [_p(c_double), c_void_p, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_wasserstein", c_int,
+     [_p(c_double), c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_void_p], "drift"),
+    ("mlops_drift_wasserstein_normed", c_int,
+     [_p(c_double), c_void_p, c_size_t, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_energy_distance", c_int,
+     [_p(c_double), c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_void_p], "drift"),
+    ("mlops_drift_gammainc", c_double, [c_double, c_double], "drift"),
+    ("mlops_drift_gammaincc", c_double, [c_double, c_double], "drift"),
+    ("mlops_drift_chi2_sf", c_double, [c_double, c_double], "drift"),
+    ("mlops_drift_norm_sf", c_double, [c_double], "drift"),
+    ("mlops_drift_kolmogorov_sf", c_double, [c_double], "drift"),
+    ("mlops_drift_smirnov_sf", c_double, [c_uint64, c_double], "drift"),
+    ("mlops_drift_kolmogorov_n_sf", c_double, [c_uint64, c_double], "drift"),
+    ("mlops_drift_profile_options_init", c_int, [_p(DriftProfileOptions), c_uint], "drift"),
+    ("mlops_drift_profile_new", c_int, [_p(c_void_p), _p(DriftProfileOptions)], "drift"),
+    ("mlops_drift_profile_new_like", c_int, [_p(c_void_p), c_void_p], "drift"),
+    ("mlops_drift_profile_free", None, [c_void_p], "drift"),
+    ("mlops_drift_profile_add", c_int, [c_void_p, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_profile_add_codes", c_int, [c_void_p, c_void_p, c_size_t], "drift"),
+    ("mlops_drift_profile_merge", c_int, [c_void_p, c_void_p], "drift"),
+    ("mlops_drift_profile_stats_get", c_int, [_p(DriftProfileStats), c_void_p], "drift"),
+    ("mlops_drift_profile_quantile", c_int, [_p(c_double), c_void_p, c_double], "drift"),
+    ("mlops_drift_profile_cdf", c_int, [_p(c_double), c_void_p, c_double], "drift"),
+    ("mlops_drift_profile_histogram", c_int, [_p(_p(c_uint64)), _p(c_size_t), c_void_p], "drift"),
+    ("mlops_drift_profile_categories", c_int,
+     [_p(_p(c_int64)), _p(_p(c_uint64)), _p(c_size_t), c_void_p], "drift"),
+    ("mlops_drift_profile_encode", c_int, [_p(c_void_p), _p(c_size_t), c_void_p], "drift"),
+    ("mlops_drift_profile_decode", c_int, [_p(c_void_p), c_void_p, c_size_t], "drift"),
+    ("mlops_drift_profile_save", c_int, [_p(Oid), c_void_p, c_void_p], "drift"),
+    ("mlops_drift_profile_load", c_int, [_p(c_void_p), c_void_p, _p(Oid)], "drift"),
+    ("mlops_drift_profile_compare", c_int, [_p(DriftProfileDrift), c_void_p, c_void_p], "drift"),
+    ("mlops_drift_report_options_init", c_int, [_p(DriftReportOptions), c_uint], "drift"),
+    ("mlops_drift_report_run", c_int,
+     [_p(_p(DriftReport)), _p(DriftColumn), c_size_t, _p(DriftColumn), c_size_t, _p(DriftReportOptions)],
+     "drift"),
+    ("mlops_drift_report_free", None, [_p(DriftReport)], "drift"),
+    ("mlops_drift_report_json", c_int, [_p(c_void_p), _p(c_size_t), _p(DriftReport)], "drift"),
+    ("mlops_drift_report_save", c_int, [_p(Oid), c_void_p, _p(DriftReport)], "drift"),
 ]
 
 # An optional module is present when its probe symbol is exported.
 _MODULE_PROBES = {"track": "mlops_run_start", "data": "mlops_data_resolve",
-                  "registry": "mlops_registry_resolve"}
+                  "registry": "mlops_registry_resolve", "drift": "mlops_drift_ks_2samp"}
 
 
 def _package_dir() -> str:
@@ -777,7 +916,7 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def has_module(module: str) -> bool:
     """True if the loaded library contains the optional module (``"track"``,
-    ``"data"``, ``"registry"``) in full."""
+    ``"data"``, ``"registry"``, ``"drift"``) in full."""
     return module in lib._mlops_modules  # type: ignore[attr-defined]
 
 
