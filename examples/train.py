@@ -7,7 +7,10 @@ logistic regression by batch gradient descent for three learning rates. Each tra
 is a run that logs its params (the dataset version among them), per-epoch loss and
 validation accuracy, and the trained weights as an artifact; then a search with MLflow's
 filter grammar finds the best run, whose model is registered in the model registry with
-its lineage (run and dataset version) and aliased "production".
+its lineage (run and dataset version) and aliased "production". Last, a "production"
+sample (the held-out rows, three size features read half a standard deviation high, as
+from a recalibrated imaging device) is checked for drift against the training rows: the
+report is printed and stored, with a profile of the training data's mean radius.
 
     PYTHONPATH=bindings/python LIBMLOPS_LIBRARY=build/libmlops.so \\
         python3 examples/train.py [CSV [STORE_DIR]]
@@ -26,9 +29,10 @@ EPOCHS = 40
 
 
 def load(path):
-    """Rows of standardised features and 0/1 targets (the last column)."""
+    """Column names, rows of standardised features and 0/1 targets (the last column)."""
     with open(path, newline="") as f:
-        rows = list(csv.reader(f))[1:]
+        rows = list(csv.reader(f))
+    names, rows = rows[0], rows[1:]
     xs = [[float(v) for v in r[:-1]] for r in rows if r]
     ys = [int(float(r[-1])) for r in rows if r]
     for c in range(len(xs[0])):
@@ -37,7 +41,7 @@ def load(path):
         sd = math.sqrt(sum((v - mean) ** 2 for v in col) / len(col)) or 1.0
         for x in xs:
             x[c] = (x[c] - mean) / sd
-    return xs, ys
+    return names, xs, ys
 
 
 def predict(w, x):
@@ -91,7 +95,7 @@ def main():
         print(f"dataset {dataset.ref} {dataset.id}")
         with tempfile.TemporaryDirectory() as tmp:  # train on exactly that version's bytes
             store.data.checkout(dataset, tmp, subpath=os.path.basename(path))
-            xs, ys = load(os.path.join(tmp, os.path.basename(path)))
+            names, xs, ys = load(os.path.join(tmp, os.path.basename(path)))
         print(f"training data: {len(xs)} rows, {len(xs[0])} features")
         experiment = store.get_or_create_experiment("breast-cancer-logreg-py")
         for lr in (0.05, 0.3, 1.0):
@@ -115,6 +119,31 @@ def main():
         store.registry.set_alias(version.name, "production", version.version)
         served = store.registry.resolve("models:/breast-cancer-logreg-py@production")
         print(f"registered {served.ref} (run {served.run_id}, dataset {served.dataset}) as @production")
+        check_drift(store, names, xs, ys)
+
+
+SHIFTED = {0, 2, 3}  # mean radius, perimeter and area
+
+
+def check_drift(store, names, xs, ys):
+    """Production data (held-out rows, shifted) against the training rows."""
+    split = len(xs) * 4 // 5
+    label = {0: "malignant", 1: "benign"}  # the dataset's target coding
+    reference = {n: [x[c] for x in xs[:split]] for c, n in enumerate(names[:-1])}
+    current = {n: [x[c] + (0.5 if c in SHIFTED else 0.0) for x in xs[split:]] for c, n in enumerate(names[:-1])}
+    reference[names[-1]] = [label[y] for y in ys[:split]]  # a categorical column
+    current[names[-1]] = [label[y] for y in ys[split:]]
+    report = mlops.drift.report(reference, current, correction="bh")
+    print("drift report (production sample vs training data, Benjamini-Hochberg):")
+    print(report)
+    print(f"drift report stored as object {report.save(store)}")
+    # A profile of the training column: later checks need only the profile.
+    profile = mlops.drift.Profile()
+    profile.add(reference[names[0]])
+    profile_id = profile.save(store)
+    d = mlops.drift.Profile.load(store, profile_id).compare(current[names[0]])
+    print(f"profile of {names[0]} stored as {profile_id}; production vs profile: "
+          f"KS {d.ks_statistic:.4f} (+/- {d.ks_error_bound:.4f}), PSI {d.psi:.4f}")
 
 
 if __name__ == "__main__":
