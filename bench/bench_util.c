@@ -373,3 +373,28 @@ void bench_settle(void)
     if (secs)
         sleep(secs);
 }
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double *bench_normal(uint64_t seed, size_t n, double mu, double sd)
+{
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    if (!x) {
+        fprintf(stderr, "bench: out of memory for %zu values\n", n);
+        exit(1);
+    }
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int k = 0; k < 12; k++)
+            s += (double)(splitmix64(&st) >> 11) * 0x1p-53;
+        x[i] = mu + sd * (s - 6.0);
+    }
+    return x;
+}

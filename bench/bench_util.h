@@ -73,6 +73,11 @@ void bench_rmtree(const char *path);
  */
 void bench_settle(void);
 
+/* n values of tests/drift/drift_vec.h's "normal" arrays (splitmix64 from
+ * seed, each value mu + sd (u1 + ... + u12 - 6)), bit for bit what the
+ * tests' Python side generates. Exits when out of memory. */
+double *bench_normal(uint64_t seed, size_t n, double mu, double sd);
+
 /* xorshift64* pseudo-random bytes. */
 uint64_t bench_rand64(uint64_t *state);
 void bench_fill_random(void *buf, size_t len, uint64_t *state);

@@ -32,7 +32,7 @@ out=${2:-$build/bench-results.jsonl}
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -srm), $(nproc) cores," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" >&2
 
-for b in bench_ingest bench_read bench_refs bench_log bench_track bench_search bench_registry bench_small; do
+for b in bench_ingest bench_read bench_refs bench_log bench_track bench_search bench_registry bench_drift bench_drift_profile bench_small; do
     exe=$build/bench/$b
     if [ ! -x "$exe" ]; then
         echo "# $b: not built (configure with -Dbench=true)" >&2
