@@ -266,6 +266,16 @@ START_TEST(ztest_bad_input)
 }
 END_TEST
 
+/* Counts whose sum overflows a double: EINVALID, not a NaN result. */
+START_TEST(chisquare_overflowing_sum)
+{
+    double obs[2] = { 1e308, 1e308 }, exp_ok[2] = { 1, 1 };
+    mlops_drift_test t;
+    tu_assert_err(mlops_drift_chisquare(&t, obs, NULL, 2, 0), MLOPS_EINVALID);
+    tu_assert_err(mlops_drift_chisquare(&t, exp_ok, obs, 2, 0), MLOPS_EINVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("drift_chisq");
@@ -285,6 +295,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, ztest_vectors);
     tcase_add_test(tc, ztest_bad_input);
+    tcase_add_test(tc, chisquare_overflowing_sum);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

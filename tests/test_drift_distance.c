@@ -501,6 +501,19 @@ START_TEST(oom)
 }
 END_TEST
 
+/* Finite values whose spread overflows a double: a clear error, not a
+ * NaN, infinite or zero result (review finding). */
+START_TEST(overflowing_spread)
+{
+    double big[64], zero[8] = { 0 };
+    for (int i = 0; i < 64; i++)
+        big[i] = i % 2 ? 1.7e308 : -1.7e308;
+    double out = 0;
+    tu_assert_err(mlops_drift_wasserstein_normed(&out, big, 64, zero, 8), MLOPS_EINVALID);
+    tu_assert_err(mlops_drift_psi(&out, big, 64, zero, 8, NULL), MLOPS_EINVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("drift_distance");
@@ -515,6 +528,7 @@ int main(void)
     tcase_add_test(tc, psi_orders);
     tcase_add_test(tc, unit_weights);
     tcase_add_test(tc, oom);
+    tcase_add_test(tc, overflowing_spread);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

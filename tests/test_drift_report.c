@@ -368,6 +368,64 @@ START_TEST(out_of_memory)
 }
 END_TEST
 
+/* The same over a report large enough for the helper thread, whose own
+ * allocations (and the two-thread sort's) fail in turn too. */
+START_TEST(out_of_memory_threaded)
+{
+    enum { N = 60000 };
+    double *x[4];
+    for (int i = 0; i < 4; i++)
+        x[i] = tv_generate("normal", 300 + i, N, 0.1 * i, 1);
+    mlops_drift_column ref[2] = { { "a", MLOPS_DRIFT_NUMERIC, x[0], NULL, N }, { "b", MLOPS_DRIFT_NUMERIC, x[1], NULL, N } };
+    mlops_drift_column cur[2] = { { "a", MLOPS_DRIFT_NUMERIC, x[2], NULL, N }, { "b", MLOPS_DRIFT_NUMERIC, x[3], NULL, N } };
+    tu_alloc a;
+    int done = 0;
+    for (unsigned long n = 1; !done && n < 500; n++) {
+        memset(&a, 0, sizeof a);
+        a.fail_at = n;
+        tu_alloc_install(&a);
+        mlops_drift_report *r = NULL;
+        int rc = mlops_drift_report_run(&r, ref, 2, cur, 2, NULL);
+        mlops_drift_report_free(r);
+        tu_alloc_remove();
+        if (a.failures == 0) {
+            ck_assert_int_eq(rc, 0);
+            done = 1;
+        } else {
+            tu_assert_err(rc, MLOPS_ENOMEM);
+        }
+        ck_assert_int_eq(a.outstanding, 0);
+    }
+    ck_assert(done);
+    for (int i = 0; i < 4; i++)
+        free(x[i]);
+}
+END_TEST
+
+/* A numeric column whose values span more than a double: binning for
+ * Jensen-Shannon cannot work, so EINVALID naming the column (this once
+ * overflowed the bin count and wrote out of bounds). */
+START_TEST(overflowing_range)
+{
+    static double big[2000];
+    static const double cur_v[4] = { 0, 1, 1, 0 }; /* 4 distinct in all: binned Jensen-Shannon */
+    for (int i = 0; i < 2000; i++)
+        big[i] = i % 2 ? 1.7e308 : -1.7e308;
+    mlops_drift_column ref = { "wide", MLOPS_DRIFT_NUMERIC, big, NULL, 2000 };
+    mlops_drift_column cur = { "wide", MLOPS_DRIFT_NUMERIC, cur_v, NULL, 4 };
+    mlops_drift_report *r = NULL;
+    tu_assert_err(mlops_drift_report_run(&r, &ref, 1, &cur, 1, NULL), MLOPS_EINVALID);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), "column 'wide', test jensenshannon"));
+    ck_assert_ptr_null(r);
+    /* more distinct values: normed Wasserstein, which refuses it too */
+    static const double many[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    cur.values = many;
+    cur.n = 8;
+    tu_assert_err(mlops_drift_report_run(&r, &ref, 1, &cur, 1, NULL), MLOPS_EINVALID);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), "column 'wide', test wasserstein"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("drift_report");
@@ -378,6 +436,8 @@ int main(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, threaded_columns);
     tcase_add_test(tc, out_of_memory);
+    tcase_add_test(tc, out_of_memory_threaded);
+    tcase_add_test(tc, overflowing_range);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

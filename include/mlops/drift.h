@@ -356,8 +356,11 @@ MLOPS_API int mlops_drift_profile_load(mlops_drift_profile **out, mlops_store *s
  * shares (union of codes; PSI's epsilon for empty shares). The decile
  * bins are (-Inf, d1), [d1, d2), ..., [d9, +Inf), repeated deciles merged;
  * a histogram with nothing inside its edges makes PSI, JS and Hellinger
- * NaN. Errors: MLOPS_EINVALID (different types or edges, an empty
- * profile). */
+ * NaN. On a histogram, shares are of the values inside the edges (a
+ * profile keeps no count of the others by bin), where mlops_drift_psi
+ * with the same edges divides by every value: the two PSIs differ when
+ * values fall outside the edges. Errors: MLOPS_EINVALID (different types
+ * or edges, an empty profile). */
 typedef struct mlops_drift_profile_drift {
     double ks_statistic;
     double ks_error_bound;
@@ -370,7 +373,21 @@ MLOPS_API int mlops_drift_profile_compare(mlops_drift_profile_drift *out, const 
 
 /* ---- dataset report ----------------------------------------------------- */
 
-/* The tests a report can run on a column. */
+/*
+ * The tests a report can run on a column, and how the report feeds them:
+ * rank and value tests (KS, Anderson-Darling, Cramér-von Mises,
+ * Mann-Whitney, energy, normed Wasserstein) get the column's values;
+ * chi-square gets the 2 x k table of counts per distinct value
+ * (chi2_contingency: homogeneity of the two samples, where Evidently runs
+ * goodness of fit against the reference's shares, which is infinite for
+ * a value new in the current data); the Z-test counts the smallest of at
+ * most two distinct values; JS, KL, Hellinger and TV get Evidently's
+ * binning (numeric: numpy's "sturges" bins over both samples; categorical:
+ * the shares of each code), JS and KL with Evidently's zero filling (an
+ * empty share becomes a millionth of the smallest non-empty one); PSI
+ * gets mlops_drift_psi's reference-quantile bins (numeric) or the code
+ * shares with its epsilon (categorical).
+ */
 typedef enum mlops_drift_stattest {
     MLOPS_DRIFT_TEST_DEFAULT = 0, /* Evidently's rule, see below */
     MLOPS_DRIFT_TEST_KS,

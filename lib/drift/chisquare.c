@@ -71,6 +71,8 @@ int mlops_drift_chisquare(mlops_drift_test *out, const double *f_obs, const doub
     for (size_t i = 0; i < k; i++)
         ksum_add(&so, f_obs[i]);
     double sum_obs = ksum_value(&so), mean = sum_obs / (double)k;
+    if (!isfinite(sum_obs))
+        return mlops__error_set(MLOPS_EINVALID, "chisquare: the observed counts sum beyond the largest double");
     if (sum_obs == 0.0)
         return mlops__error_set(MLOPS_EINVALID, "chisquare: all observed counts are 0");
     if (f_exp) {
@@ -82,6 +84,8 @@ int mlops_drift_chisquare(mlops_drift_test *out, const double *f_obs, const doub
         /* scipy's check: relative difference of the sums, over the
          * smaller one, at most 1e-8 */
         double sum_exp = ksum_value(&se);
+        if (!isfinite(sum_exp))
+            return mlops__error_set(MLOPS_EINVALID, "chisquare: the expected counts sum beyond the largest double");
         double rel = fabs(sum_obs - sum_exp) / fmin(sum_obs, sum_exp);
         if (!(rel <= 1e-8))
             return mlops__error_set(MLOPS_EINVALID,

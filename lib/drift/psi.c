@@ -304,6 +304,10 @@ static int psi_cuts(size_t *ncuts, double *cuts, double *x, double *y, size_t n,
         }
     }
     mlops__free(lo);
+    for (size_t i = 0; i < nq; i++)
+        if (isnan(cuts[i]) || isinf(cuts[i]))
+            return mlops__error_set(MLOPS_EINVALID, "psi: the reference's values spread beyond the largest double "
+                                                    "(a quantile between them overflows)");
     mlops__drift_insertion_sort(cuts, nq);
     size_t u = 0;
     for (size_t i = 0; i < nq; i++)

@@ -147,6 +147,8 @@ static int category_counts(table2 *t, const kept *r, const kept *c, size_t disti
 static int sturges_counts(table2 *t, const kept *r, const kept *c)
 {
     double lo = fmin(r->v[0], c->v[0]), hi = fmax(r->v[r->n - 1], c->v[c->n - 1]);
+    if (!isfinite(hi - lo)) /* numpy cannot bin it either */
+        return mlops__error_set(MLOPS_EINVALID, "the values span more than the largest double, too wide to bin");
     double width = (hi - lo) / (log2((double)(r->n + c->n)) + 1.0);
     size_t bins = 1;
     if (lo == hi) {
@@ -240,8 +242,7 @@ static int run_counts(mlops_drift_column_result *res, const kept *r, const kept 
         /* Two rows laid out as the 2 x k table chi2_contingency takes. */
         rc = mlops_drift_chi2_contingency(&out, NULL, t.row[0], 2, t.k, 1);
     } else if (t.k > 2) {
-        rc = mlops__error_set(MLOPS_EINVALID, "column '%s' has %zu distinct values: the z-test needs at most 2",
-                              res->name, t.k);
+        rc = mlops__error_set(MLOPS_EINVALID, "%zu distinct values: the z-test needs at most 2", t.k);
     } else {
         /* Successes: the first (smallest) value; a constant column has
          * every value a success on both sides. */
@@ -336,6 +337,12 @@ static int run_column(mlops_drift_column_result *res, const mlops_drift_column *
             rc = run_binned(res, &r, &c);
         else
             rc = run_values(res, &r, &c);
+        if (rc < 0 && rc != MLOPS_ENOMEM) { /* say which column the test failed on */
+            char why[400];
+            snprintf(why, sizeof why, "%s", mlops_error_last());
+            rc = mlops__error_set(rc, "column '%s', test %s: %s", ref->name, mlops_drift_stattest_name(res->test),
+                                  why);
+        }
     }
     kept_dispose(&r);
     kept_dispose(&c);

@@ -362,6 +362,9 @@ int mlops_drift_wasserstein_normed(double *out, const double *u, size_t nu, cons
     }
     double sd = sqrt(mlops__drift_sum_get(&sq) / (double)s.nu);
     sorted_pair_dispose(&s);
+    if (!isfinite(sd) || !isfinite(w))
+        return mlops__error_set(MLOPS_EINVALID, "%s: the values spread beyond the largest double (the reference's "
+                                                "standard deviation or the distance overflows)", fn);
     *out = w / (sd > NORM_FLOOR ? sd : NORM_FLOOR);
     return 0;
 }
