@@ -553,6 +553,7 @@ class Report:
         self.share_drifted: float = r.share_drifted
         self.drift_share: float = r.drift_share
         self.dataset_drift: bool = bool(r.dataset_drift)
+        self.correction: str = {0: "none", 1: "bonferroni", 2: "bh"}.get(r.correction, "?")
         ptr, n = c_void_p(), c_size_t()
         check(_c("mlops_drift_report_json")(byref(ptr), byref(n), c))
         try:
@@ -574,10 +575,12 @@ class Report:
         raise KeyError(name)
 
     def __str__(self) -> str:
-        lines = ["%-28s %-12s %-16s %12s %12s  %s" % ("column", "type", "test", "statistic", "p-value",
+        corrected = self.correction != "none"
+        lines = ["%-28s %-12s %-16s %12s %12s  %s" % ("column", "type", "test", "statistic",
+                                                       "p (%s)" % self.correction if corrected else "p-value",
                                                        "drift")]
         for c in self.columns:
-            p = "" if c.pvalue is None else "%.4g" % c.pvalue
+            p = "" if c.pvalue is None else "%.4g" % (c.pvalue_corrected if corrected else c.pvalue)
             lines.append("%-28s %-12s %-16s %12.4g %12s  %s" % (c.name[:28], c.kind, c.test, c.statistic, p,
                                                                  "DRIFT" if c.drifted else "-"))
         lines.append("%d of %d columns drifted (%.0f%%; dataset drift at %.0f%%): %s" % (

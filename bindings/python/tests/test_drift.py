@@ -251,6 +251,9 @@ class TestReport(unittest.TestCase):
         self.assertEqual(r["ok"].test, "z")
         self.assertTrue(r["ok"].drifted)
         self.assertIn("DRIFT", str(r))
+        self.assertEqual(r.correction, "bh")
+        self.assertIn("p (bh)", str(r))
+        self.assertIn("%.4g" % r["x"].pvalue_corrected, str(r))
         with mlops.Store.memory() as store:
             oid = r.save(store)
             self.assertEqual(json.loads(store.get(oid)), r.to_dict())
