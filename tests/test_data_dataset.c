@@ -794,19 +794,7 @@ START_TEST(concurrent_commits)
     tu_store t;
     tu_store_open(&t, TU_FS, NULL);
     tu_store_close(&t);
-    pid_t pids[PROCS];
-    for (int p = 0; p < PROCS; p++) {
-        fflush(NULL);
-        pids[p] = fork();
-        ck_assert_int_ge(pids[p], 0);
-        if (pids[p] == 0)
-            _exit(child_commits(t.dir, p));
-    }
-    for (int p = 0; p < PROCS; p++) {
-        int st = 0;
-        ck_assert_int_eq(waitpid(pids[p], &st, 0), pids[p]);
-        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed", p);
-    }
+    tu_run_children(PROCS, child_commits, t.dir);
     tu_store_reopen(&t, NULL);
     mlops_data_version **list = NULL;
     size_t n = 0;

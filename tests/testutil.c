@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int tu_run(Suite *s)
@@ -549,4 +550,22 @@ void tu_age_tree(const char *path, int secs)
     age_secs = secs;
     /* FTW_DEPTH: a directory is stamped after its entries changed it */
     ck_assert_int_eq(nftw(path, age_one, 16, FTW_PHYS | FTW_DEPTH), 0);
+}
+
+void tu_run_children(int n, int (*child)(const char *dir, int p), const char *dir)
+{
+    pid_t *pids = tu_xmalloc((size_t)n * sizeof *pids);
+    for (int p = 0; p < n; p++) {
+        fflush(NULL);
+        pids[p] = fork();
+        ck_assert_int_ge(pids[p], 0);
+        if (pids[p] == 0)
+            _exit(child(dir, p));
+    }
+    for (int p = 0; p < n; p++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(pids[p], &st, 0), pids[p]);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed", p);
+    }
+    free(pids);
 }

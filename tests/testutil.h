@@ -80,6 +80,10 @@ void tu_store_close(tu_store *t);
 void tu_store_reopen(tu_store *t, const mlops_store_options *opts);
 /* Closes and removes the directory. */
 void tu_store_destroy(tu_store *t);
+/* Forks n processes that each exit with child(dir, p) (p = 0..n-1), waits
+ * for them all, and fails the test unless every one exited 0. Close the
+ * store first: children open their own handles. */
+void tu_run_children(int n, int (*child)(const char *dir, int p), const char *dir);
 /* Path of the file holding an object in an fs store (malloc'd). */
 char *tu_object_path(const char *dir, const mlops_oid *id);
 /* Puts data, fails the test on error. */

@@ -226,20 +226,6 @@ static void extreme_join(extreme *out, const extreme *lo, const extreme *hi, int
     }
 }
 
-/* First index with x[i] >= v (n if none). */
-static size_t lower_bound(const double *x, size_t n, double v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /*
  * A merge is bound by the latency of its own chain (load, compare,
  * advance, load). Large inputs are split at three values into four
@@ -272,8 +258,8 @@ static void cdf_extremes_keyed(extreme *mx, extreme *mn, const double *a, size_t
     size_t is[5] = {0, 0, 0, 0, n1}, js[5] = {0, 0, 0, 0, n2};
     for (int q = 1; q < 4; q++) {
         double split = a[n1 * (size_t)q / 4];
-        is[q] = lower_bound(a, n1, split);
-        js[q] = lower_bound(b, n2, split);
+        is[q] = mlops__drift_rank(a, n1, split, 0);
+        js[q] = mlops__drift_rank(b, n2, split, 0);
     }
     chain c[4];
     int nc = 0;

@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/options.h"
 #include "profile_internal.h"
+#include "sample.h"
 
 /* Categorical codes are sorted in pieces of this many (bounded scratch). */
 #define CODES_PIECE 65536
@@ -227,28 +228,14 @@ static void block_deviations(const double *x, size_t m, double c, double *sd, do
     *sq = (q0 + q1) + (q2 + q3);
 }
 
-/* Values of sorted x[0..m) below e (inclusive: <= e). */
-static size_t count_below(const double *x, size_t m, double e, int inclusive)
-{
-    size_t lo = 0, hi = m;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (inclusive ? x[mid] <= e : x[mid] < e)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* numpy.histogram's bins: [e_i, e_i+1), the last one closed. */
 static void histogram_sorted(mlops_drift_profile *p, const double *x, size_t m)
 {
     if (p->nedges == 0)
         return;
-    size_t prev = count_below(x, m, p->edges[0], 0);
+    size_t prev = mlops__drift_rank(x, m, p->edges[0], 0);
     for (size_t j = 1; j < p->nedges; j++) {
-        size_t cur = count_below(x, m, p->edges[j], j + 1 == p->nedges);
+        size_t cur = mlops__drift_rank(x, m, p->edges[j], j + 1 == p->nedges);
         p->hist[j - 1] += cur - prev;
         prev = cur;
     }

@@ -27,6 +27,19 @@
  * below, starting a thread costs more than half a sort. */
 #define PAIR_THREAD_MIN (64 * 1024)
 
+size_t mlops__drift_rank(const double *x, size_t n, double v, int inclusive)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (inclusive ? x[mid] <= v : x[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void mlops__drift_insertion_sort(double *x, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
@@ -60,15 +73,19 @@ static inline uint64_t key_to_bits(uint64_t k)
  * LSD radix passes over n >= 1 keys whose digits were counted into count.
  * Returns the buffer (keys or scratch) holding the result. With to_double
  * the last pass writes the doubles' bits instead of the keys, so turning
- * keys back into doubles costs no pass of its own.
+ * keys back into doubles costs no pass of its own. With *w non-NULL, one
+ * double per key (a weight) moves with it between *w and *wscratch, and
+ * *w ends as the buffer that holds the weights in sorted order.
  */
-static uint64_t *radix_passes(uint64_t *keys, uint64_t *scratch, size_t n, digit_counts count, int to_double)
+static uint64_t *radix_passes(uint64_t *keys, uint64_t *scratch, size_t n, digit_counts count, int to_double,
+                              double **w, double **wscratch)
 {
     int last = -1;
     for (int p = 0; p < PASSES; p++)
         if (count[p][(keys[0] >> (p * DIGIT_BITS)) & (DIGITS - 1)] != n)
             last = p; /* else every key has this digit: the pass would not move anything */
     uint64_t *a = keys, *b = scratch;
+    double *wa = w ? *w : NULL, *wb = w ? *wscratch : NULL;
     for (int p = 0; p <= last; p++) {
         unsigned shift = (unsigned)(p * DIGIT_BITS);
         size_t *c = count[p];
@@ -80,7 +97,18 @@ static uint64_t *radix_passes(uint64_t *keys, uint64_t *scratch, size_t n, digit
             c[d] = sum;
             sum += k;
         }
-        if (to_double && p == last) {
+        int bits = to_double && p == last;
+        if (wa) {
+            for (size_t i = 0; i < n; i++) {
+                uint64_t k = a[i];
+                size_t at = c[(k >> shift) & (DIGITS - 1)]++;
+                b[at] = bits ? key_to_bits(k) : k;
+                wb[at] = wa[i];
+            }
+            double *t = wa;
+            wa = wb;
+            wb = t;
+        } else if (bits) {
             for (size_t i = 0; i < n; i++) {
                 uint64_t k = a[i];
                 b[c[(k >> shift) & (DIGITS - 1)]++] = key_to_bits(k);
@@ -98,6 +126,10 @@ static uint64_t *radix_passes(uint64_t *keys, uint64_t *scratch, size_t n, digit
     if (to_double && last < 0)
         for (size_t i = 0; i < n; i++)
             a[i] = key_to_bits(a[i]);
+    if (w) {
+        *w = wa;
+        *wscratch = wb;
+    }
     return a;
 }
 
@@ -115,9 +147,29 @@ void mlops__drift_sort_with(double *x, size_t n, uint64_t *scratch)
         keys[i] = mlops__drift_key(x[i]);
         count_key(count, keys[i]);
     }
-    uint64_t *r = radix_passes(keys, scratch, n, count, 1);
+    uint64_t *r = radix_passes(keys, scratch, n, count, 1, NULL, NULL);
     if (r != keys)
         memcpy(keys, r, n * sizeof *r);
+}
+
+void mlops__drift_sort_weighted(double *v, double *w, size_t n, uint64_t *kscratch, double *wscratch)
+{
+    if (n == 0)
+        return;
+    static digit_counts zero;
+    digit_counts count;
+    memcpy(count, zero, sizeof count);
+    uint64_t *keys = (uint64_t *)(void *)v;
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = mlops__drift_key(v[i]);
+        count_key(count, keys[i]);
+    }
+    double *wa = w, *wb = wscratch;
+    uint64_t *r = radix_passes(keys, kscratch, n, count, 1, &wa, &wb);
+    if (r != keys)
+        memcpy(keys, r, n * sizeof *r);
+    if (wa != w)
+        memcpy(w, wa, n * sizeof *wa);
 }
 
 int mlops__drift_sort_codes(int64_t *codes, size_t n)
@@ -147,7 +199,7 @@ int mlops__drift_sort_codes(int64_t *codes, size_t n)
         keys[i] ^= flip;
         count_key(count, keys[i]);
     }
-    uint64_t *r = radix_passes(keys, scratch, n, count, 0);
+    uint64_t *r = radix_passes(keys, scratch, n, count, 0, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         keys[i] = r[i] ^ flip;
     mlops__free(scratch);
@@ -208,7 +260,7 @@ static int fill(mlops__drift_sample *s, const double *x, size_t n, int sort)
                 k++;
             }
         }
-        uint64_t *r = k ? radix_passes(keys, scratch, k, count, 1) : keys;
+        uint64_t *r = k ? radix_passes(keys, scratch, k, count, 1, NULL, NULL) : keys;
         if (r == scratch) { /* keep the buffer holding the result */
             mlops__free(v);
             v = (double *)(void *)scratch;

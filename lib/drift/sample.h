@@ -48,6 +48,10 @@ static inline uint64_t mlops__drift_key(double d)
     return (u & 0x8000000000000000ull) ? ~u : u | 0x8000000000000000ull;
 }
 
+/* In sorted x[0..n): how many values are below v (inclusive != 0: at
+ * or below v); numpy's searchsorted, side "left" or "right". */
+size_t mlops__drift_rank(const double *x, size_t n, double v, int inclusive);
+
 /* Insertion sort, for the few values where a radix sort does not pay. */
 void mlops__drift_insertion_sort(double *x, size_t n);
 
@@ -57,6 +61,9 @@ void mlops__drift_insertion_sort(double *x, size_t n);
 int mlops__drift_sort(double *x, size_t n);
 /* Same, with a caller's scratch of n uint64_t (no allocation). */
 void mlops__drift_sort_with(double *x, size_t n, uint64_t *scratch);
+/* Sorts v ascending (no NaN) and moves w[i] with v[i], stably: the same
+ * radix sort, with scratch of n keys and n weights. */
+void mlops__drift_sort_weighted(double *v, double *w, size_t n, uint64_t *kscratch, double *wscratch);
 /* Sorts category codes ascending (radix sort). Errors: MLOPS_ENOMEM. */
 int mlops__drift_sort_codes(int64_t *codes, size_t n);
 

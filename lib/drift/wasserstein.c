@@ -151,67 +151,6 @@ typedef struct wside {
     double total; /* sum of w in sorted order, as scipy's cumsum ends */
 } wside;
 
-static inline double from_key(uint64_t k)
-{
-    uint64_t u = (k & 0x8000000000000000ull) ? k & 0x7fffffffffffffffull : ~k;
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-#define DIGIT_BITS 11
-#define DIGITS 2048
-#define PASSES 6
-
-/*
- * LSD radix sort of values (as doubles in v, sorted in place) carrying
- * their weights, as mlops__drift_sort does for bare values (sample.c says
- * why radix). k2 and w2 are scratch of n entries.
- */
-static void sort_pairs(double *v, double *w, size_t n, uint64_t *k2, double *w2)
-{
-    static const unsigned mask = DIGITS - 1;
-    size_t count[PASSES][DIGITS]; /* 96 KiB of stack */
-    memset(count, 0, sizeof count);
-    uint64_t *ka = (uint64_t *)(void *)v, *kb = k2;
-    double *wa = w, *wb = w2;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t key = mlops__drift_key(v[i]);
-        ka[i] = key;
-        for (int p = 0; p < PASSES; p++)
-            count[p][(key >> (p * DIGIT_BITS)) & mask]++;
-    }
-    for (int p = 0; p < PASSES; p++) {
-        unsigned shift = (unsigned)(p * DIGIT_BITS);
-        if (count[p][(ka[0] >> shift) & mask] == n)
-            continue;
-        size_t sum = 0;
-        for (unsigned d = 0; d < DIGITS; d++) {
-            size_t c = count[p][d];
-            count[p][d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t key = ka[i];
-            size_t at = count[p][(key >> shift) & mask]++;
-            kb[at] = key;
-            wb[at] = wa[i];
-        }
-        uint64_t *tk = ka;
-        ka = kb;
-        kb = tk;
-        double *tw = wa;
-        wa = wb;
-        wb = tw;
-    }
-    if (ka != (uint64_t *)(void *)v) {
-        memcpy(v, ka, n * sizeof *ka);
-        memcpy(w, wa, n * sizeof *wa);
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i] = from_key(((uint64_t *)(void *)v)[i]);
-}
-
 static void wside_dispose(wside *s)
 {
     mlops__free(s->mem);
@@ -246,7 +185,7 @@ static int wside_init(wside *s, const double *x, const double *w, size_t n, cons
     for (size_t i = 0, k = 0; i < n; i++)
         if (!isnan(x[i]))
             s->w[k++] = w ? w[i] : 1.0;
-    sort_pairs(s->v, s->w, s->n, (uint64_t *)(void *)(s->w + n), s->w + 2 * n);
+    mlops__drift_sort_weighted(s->v, s->w, s->n, (uint64_t *)(void *)(s->w + n), s->w + 2 * n);
     s->v[s->n] = INFINITY;
     double t = 0;
     for (size_t i = 0; i < s->n; i++)

@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/sorted.h"
 #include "registry_internal.h"
 
 void mlops__reg_tag_array_free(mlops_registry_tag *v, size_t n)
@@ -18,31 +19,22 @@ void mlops__reg_tag_array_free(mlops_registry_tag *v, size_t n)
     mlops__free(v);
 }
 
-void mlops__reg_tags_dispose(mlops__reg_tags *t)
+static int tag_cmp(const void *tag, const void *key)
 {
-    mlops__reg_tag_array_free(t->v, t->n);
-    t->v = NULL;
-    t->n = 0;
+    return strcmp(((const mlops_registry_tag *)tag)->key, key);
 }
 
 /* Index of key, or where it would go (*found 0). */
 static size_t locate(const mlops__reg_tags *t, const char *key, int *found)
 {
-    size_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(t->v[mid].key, key);
-        if (c == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = 0;
-    return lo;
+    return mlops__sorted_pos(t->v, t->n, sizeof t->v[0], tag_cmp, key, found);
+}
+
+void mlops__reg_tags_dispose(mlops__reg_tags *t)
+{
+    mlops__reg_tag_array_free(t->v, t->n);
+    t->v = NULL;
+    t->n = 0;
 }
 
 int mlops__reg_tags_set(mlops__reg_tags *t, const char *key, const char *value)

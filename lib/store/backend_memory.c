@@ -11,6 +11,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/sorted.h"
 #include "store_internal.h"
 
 typedef struct mem_blob {
@@ -43,29 +44,6 @@ typedef struct mem_reader {
 
 #define MB(b) ((mem_backend *)(b)->payload)
 
-/* Binary search of a sorted array of n elements of size sz: the index of
- * the element equal to key (cmp(element, key) == 0), or of where it would
- * go; *found set when present. */
-static size_t sorted_pos(const void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *),
-                         const void *key, int *found)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp((const char *)v + mid * sz, key);
-        if (c == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = 0;
-    return lo;
-}
-
 static int blob_cmp(const void *blob, const void *id)
 {
     return memcmp(((const mem_blob *)blob)->id.id, ((const mlops_oid *)id)->id, MLOPS_OID_RAWSZ);
@@ -78,12 +56,12 @@ static int named_cmp(const void *named, const void *name)
 
 static size_t blob_pos(mem_backend *m, const mlops_oid *id, int *found)
 {
-    return sorted_pos(m->blobs, m->nblobs, sizeof m->blobs[0], blob_cmp, id, found);
+    return mlops__sorted_pos(m->blobs, m->nblobs, sizeof m->blobs[0], blob_cmp, id, found);
 }
 
 static size_t named_pos(mem_named *v, size_t n, const char *name, int *found)
 {
-    return sorted_pos(v, n, sizeof v[0], named_cmp, name, found);
+    return mlops__sorted_pos(v, n, sizeof v[0], named_cmp, name, found);
 }
 
 /* Makes room for one more element of size sz in *v. */

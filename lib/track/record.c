@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/sorted.h"
 #include "record.h"
 
 /* Field order. Lowercase tags occur exactly once, uppercase ones (the
@@ -317,7 +318,7 @@ static int grow(void **arr, size_t n, size_t size)
 
 static int add_kv(mlops_kv **arr, size_t *n, const field *f)
 {
-    size_t klen;
+    size_t klen = 0; /* set by split_keyed on success; gcc cannot see it */
     MLOPS__TRY(split_keyed(f, &klen, 0, *n ? (*arr)[*n - 1].key : NULL));
     MLOPS__TRY(grow((void **)arr, *n, sizeof **arr));
     char *k = mlops__strndup((const char *)f->data, klen);
@@ -333,7 +334,7 @@ static int add_kv(mlops_kv **arr, size_t *n, const field *f)
 
 static int add_metric(mlops_run_info *r, const field *f)
 {
-    size_t klen;
+    size_t klen = 0; /* set by split_keyed on success; gcc cannot see it */
     MLOPS__TRY(split_keyed(f, &klen, METRIC_REST, r->nmetrics ? r->metrics[r->nmetrics - 1].key : NULL));
     MLOPS__TRY(grow((void **)&r->metrics, r->nmetrics, sizeof *r->metrics));
     mlops_metric_latest *m = &r->metrics[r->nmetrics];
@@ -350,7 +351,7 @@ static int add_metric(mlops_run_info *r, const field *f)
 
 static int add_artifact(mlops_run_info *r, const field *f)
 {
-    size_t klen;
+    size_t klen = 0; /* set by split_keyed on success; gcc cannot see it */
     MLOPS__TRY(split_keyed(f, &klen, ARTIFACT_REST, r->nartifacts ? r->artifacts[r->nartifacts - 1].name : NULL));
     MLOPS__TRY(grow((void **)&r->artifacts, r->nartifacts, sizeof *r->artifacts));
     mlops_artifact *a = &r->artifacts[r->nartifacts];
@@ -471,23 +472,14 @@ int mlops__experiment_decode(mlops_experiment **out, const void *data, size_t le
 
 /* ---- sorted key/value arrays ------------------------------------------- */
 
+static int kv_cmp(const void *kv, const void *key)
+{
+    return strcmp(((const mlops_kv *)kv)->key, key);
+}
+
 static size_t kv_pos(const mlops_kv *arr, size_t n, const char *key, int *found)
 {
-    size_t lo = 0, hi = n;
-    *found = 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(arr[mid].key, key);
-        if (c == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return mlops__sorted_pos(arr, n, sizeof arr[0], kv_cmp, key, found);
 }
 
 mlops_kv *mlops__kv_find(mlops_kv *arr, size_t n, const char *key)
