@@ -11,6 +11,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/sorted.h"
 #include "store_internal.h"
 
@@ -107,7 +108,7 @@ int mlops__memory_obj_touch(mlops_backend *b, const mlops_oid *id, uint64_t *sto
     pthread_mutex_lock(&m->lock);
     size_t i = blob_pos(m, id, &found);
     if (found) {
-        m->blobs[i].mtime = (int64_t)time(NULL);
+        m->blobs[i].mtime = mlops__time_ms() / 1000;
         *stored_size = m->blobs[i].len;
     }
     pthread_mutex_unlock(&m->lock);
@@ -145,7 +146,7 @@ static int mem_obj_write_commit(mlops_backend *b, void *w, const mlops_oid *id)
     pthread_mutex_lock(&m->lock);
     size_t i = blob_pos(m, id, &found);
     if (found) {
-        m->blobs[i].mtime = (int64_t)time(NULL); /* refresh for gc's grace period */
+        m->blobs[i].mtime = mlops__time_ms() / 1000; /* refresh for gc's grace period */
     } else if ((rc = reserve((void **)&m->blobs, m->nblobs, &m->capblobs, sizeof *m->blobs)) == 0) {
         memmove(m->blobs + i + 1, m->blobs + i, (m->nblobs - i) * sizeof *m->blobs);
         size_t len = 0;
@@ -154,7 +155,7 @@ static int mem_obj_write_commit(mlops_backend *b, void *w, const mlops_oid *id)
             memmove(m->blobs + i, m->blobs + i + 1, (m->nblobs - i) * sizeof *m->blobs);
             rc = mlops__error_oom();
         } else {
-            m->blobs[i] = (mem_blob){ *id, data, len, (int64_t)time(NULL) };
+            m->blobs[i] = (mem_blob){ *id, data, len, mlops__time_ms() / 1000 };
             m->nblobs++;
         }
     }

@@ -14,6 +14,7 @@
 #include "chunked.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/options.h"
 #include "object_io.h"
 #include "object_list.h"
@@ -101,16 +102,24 @@ static int mark(mlops__object_list *l, mlops_store *s, mlops_gc_report *rep)
     return rc;
 }
 
+/* The clock of the backends' mtimes (time() reads glibc's coarse clock,
+ * which can be a tick behind a time just written from CLOCK_REALTIME:
+ * a fresh object would look written in the future, hence young). */
+static int64_t now_seconds(void)
+{
+    return mlops__time_ms() / 1000;
+}
+
 static int is_young(int64_t mtime_sec, uint64_t grace_seconds)
 {
-    int64_t age = (int64_t)time(NULL) - mtime_sec;
+    int64_t age = now_seconds() - mtime_sec;
     return age < 0 || (uint64_t)age < grace_seconds;
 }
 
 /* Files last modified before this time are older than the grace period. */
 static int64_t cutoff(uint64_t grace_seconds)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = now_seconds();
     return grace_seconds > (uint64_t)now ? INT64_MIN : now - (int64_t)grace_seconds;
 }
 
