@@ -74,19 +74,32 @@ static void check_kolmogorov(const char *name)
     }
 }
 
-/* which: 0 smirnov, 1 kstwo */
-static void check_nd(const char *name, int which)
+/* which: 0 smirnov, 1 kstwo by scipy's rule (ks_2samp's asymptotic
+ * p-values), 2 the exact kstwo (mlops_drift_kolmogorov_n_sf) */
+static void check_nd_in(const tv_case *c, int which)
 {
-    const tv_case *c = find_case(name);
+    const char *name = c->name;
     size_t n, nd, ns;
     const double *nn = tv_arr(c, "n", &n), *d = tv_arr(c, "d", &nd), *sf = tv_arr(c, "sf", &ns);
     ck_assert(n == nd && n == ns && n > 0);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = (uint64_t)nn[i];
-        double got = which ? mlops_drift_kolmogorov_n_sf(k, d[i]) : mlops_drift_smirnov_sf(k, d[i]);
+        double got = NAN;
+        if (which == 0)
+            got = mlops_drift_smirnov_sf(k, d[i]);
+        else if (which == 1)
+            ck_assert_int_eq(mlops__drift_kstwo_sf_scipy(&got, k, d[i]), 0);
+        else
+            got = mlops_drift_kolmogorov_n_sf(k, d[i]);
+        static const char *const fn[] = {"smirnov_sf", "kstwo_sf_scipy", "kolmogorov_n_sf"};
         ck_assert_msg(tv_close(got, sf[i], rel_at(c, i, n), SF_ABS), "%s: %s(%llu, %.17g) = %.17g, want %.17g", name,
-                      which ? "kolmogorov_n_sf" : "smirnov_sf", (unsigned long long)k, d[i], got, sf[i]);
+                      fn[which], (unsigned long long)k, d[i], got, sf[i]);
     }
+}
+
+static void check_nd(const char *name, int which)
+{
+    check_nd_in(find_case(name), which);
 }
 
 START_TEST(kolmogorov_limit)
@@ -110,11 +123,58 @@ START_TEST(smirnov_large_n)
 }
 END_TEST
 
-START_TEST(kolmogorov_two_sided_n)
+/* scipy's rule, which ks_2samp's asymptotic p-values follow, against
+ * scipy (exact smirnov sums above n = 10^6) */
+START_TEST(kolmogorov_two_sided_n_scipy)
 {
     check_nd("kstwo", 1);
     check_nd("kstwo_big", 1);
     check_nd("kstwo_domain", 1);
+}
+END_TEST
+
+/* The exact survival against Durbin's matrix in mpmath
+ * (tests/drift/gen_kstwo.py), where scipy's rule is off by up to 1e-6. */
+START_TEST(kolmogorov_two_sided_n_exact)
+{
+    tv_file exact;
+    tv_load(&exact, "kstwo.vec");
+    ck_assert_int_eq(exact.ncases, 1);
+    check_nd_in(&exact.cases[0], 2);
+    tv_free(&exact);
+    check_nd("kstwo_domain", 2);
+}
+END_TEST
+
+/* Up to n = 10^4, beyond what the mpmath reference can afford: the
+ * recursion's inside and leaving probabilities add up to 1, and where it
+ * hands over to twice the one-sided survival (n d^2 = 6.3; the two-sided
+ * excess is below 1e-16 of it there) both agree. The sum drifts from 1
+ * by the rounding of the Poisson step weights, the same at every one of
+ * the ~2n steps (three step lengths only): n 2^-64 or so, 8.9e-16
+ * measured at n = 10^4; a relative error of that size in every mass. */
+START_TEST(kolmogorov_two_sided_n_consistent)
+{
+    static const uint64_t ns[] = {2, 7, 141, 999, 4096, 10000};
+    static const double ts[] = {0.02, 0.3, 1.1, 2.2, 4.0, 6.2};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        for (size_t j = 0; j < sizeof ts / sizeof ts[0]; j++) {
+            double d = sqrt(ts[j] / (double)ns[i]), sf, cdf;
+            if ((double)ns[i] * d <= 1 || d >= 0.5 || (ns[i] > 1000 && j % 2 == 0)) /* 0.3 s each */
+                continue;
+            ck_assert_int_eq(mlops__drift_kstwo_exit(&sf, &cdf, ns[i], d), 0);
+            ck_assert_msg(fabs(sf + cdf - 1) < 2e-19 * (double)ns[i] + 2.3e-16, "n %llu, d %.17g: sf %.17g + cdf %.17g",
+                          (unsigned long long)ns[i], d, sf, cdf);
+            ck_assert(sf == mlops_drift_kolmogorov_n_sf(ns[i], d));
+        }
+        double d = sqrt(6.29 / (double)ns[i]);
+        if (ns[i] < 100)
+            continue;
+        double exact = mlops_drift_kolmogorov_n_sf(ns[i], d);
+        double two = 2 * mlops_drift_smirnov_sf(ns[i], d);
+        ck_assert_msg(tv_close(exact, two, 1e-15, 0), "n %llu: %.17g vs 2 smirnov %.17g", (unsigned long long)ns[i],
+                      exact, two);
+    }
 }
 END_TEST
 
@@ -332,25 +392,31 @@ START_TEST(ks_out_of_memory)
         ck_assert(got.statistic == want.statistic && got.method == want.method);
         ck_assert(got.pvalue == want.pvalue || (isnan(got.pvalue) && isnan(want.pvalue)));
     }
-    /* the asymptotic p-value's Durbin matrix (n <= 140, n d^2 small) */
-    double want = mlops_drift_kolmogorov_n_sf(100, 0.05), got = NAN;
-    ck_assert(want > 0.9 && want < 1);
-    for (unsigned long n = 1;; n++) {
-        tu_alloc al;
-        memset(&al, 0, sizeof al);
-        al.fail_at = n;
-        tu_alloc_install(&al);
-        int rc = mlops__drift_kolmogorov_n_sf(&got, 100, 0.05);
-        tu_alloc_remove();
-        ck_assert(al.outstanding == 0);
-        if (al.failures == 0) {
-            ck_assert_int_eq(rc, 0);
-            break;
+    /* the asymptotic p-value's Durbin matrix (n <= 140, n d^2 small) and
+     * the exact survival's rows */
+    for (int which = 0; which < 2; which++) {
+        double want = NAN, got = NAN;
+        int (*sf)(double *, uint64_t, double) = which ? mlops__drift_kolmogorov_n_sf : mlops__drift_kstwo_sf_scipy;
+        ck_assert_int_eq(sf(&want, 100, 0.05), 0);
+        ck_assert(want > 0.9 && want < 1);
+        for (unsigned long n = 1;; n++) {
+            tu_alloc al;
+            memset(&al, 0, sizeof al);
+            al.fail_at = n;
+            tu_alloc_install(&al);
+            int rc = sf(&got, 100, 0.05);
+            tu_alloc_remove();
+            ck_assert(al.outstanding == 0);
+            if (al.failures == 0) {
+                ck_assert_int_eq(rc, 0);
+                break;
+            }
+            tu_assert_err(rc, MLOPS_ENOMEM);
+            ck_assert(isnan(got));
         }
-        tu_assert_err(rc, MLOPS_ENOMEM);
-        ck_assert(isnan(got));
+        ck_assert(got == want);
     }
-    ck_assert(got == want);
+    ck_assert(isnan(mlops_drift_kolmogorov_n_sf(100, NAN)));
 }
 END_TEST
 
@@ -362,7 +428,9 @@ int main(void)
     tcase_add_test(tc, kolmogorov_limit);
     tcase_add_test(tc, smirnov_one_sided);
     tcase_add_test(tc, smirnov_large_n);
-    tcase_add_test(tc, kolmogorov_two_sided_n);
+    tcase_add_test(tc, kolmogorov_two_sided_n_scipy);
+    tcase_add_test(tc, kolmogorov_two_sided_n_exact);
+    tcase_add_test(tc, kolmogorov_two_sided_n_consistent);
     tcase_add_test(tc, special_hand_values);
     suite_add_tcase(s, tc);
 

@@ -30,9 +30,24 @@
 int mlops__drift_ks_exact(double *p, double *d_rounded, uint64_t n1, uint64_t n2, double d,
                           mlops_drift_alternative alternative);
 
-/* mlops_drift_kolmogorov_n_sf (scipy's kstwo.sf(d, n)) that reports
- * MLOPS_ENOMEM (the Durbin matrix, up to 117 x 117) instead of returning
- * NaN. */
+/* scipy's kstwo.sf(d, n) by scipy's rule (Simard & L'Ecuyer), which
+ * ks_2samp's asymptotic p-values follow; MLOPS_ENOMEM (the Durbin matrix,
+ * up to 117 x 117) instead of a NaN. */
+int mlops__drift_kstwo_sf_scipy(double *out, uint64_t n, double d);
+
+/* mlops_drift_kolmogorov_n_sf, exact up to this n, reporting
+ * MLOPS_ENOMEM. */
+#define MLOPS__KSTWO_EXACT_MAX_N 10000
 int mlops__drift_kolmogorov_n_sf(double *out, uint64_t n, double d);
+
+/* P(D_n >= d) and P(D_n < d) by the recursion of special_kstwo_exact.c,
+ * for 2 <= n, 1 < n d, d < 1; cdf_out may be NULL. MLOPS_ENOMEM. */
+int mlops__drift_kstwo_exit(double *sf_out, double *cdf_out, uint64_t n, double d);
+
+/* g(z) = z - log(1 + z) >= 0 for z > -1, without cancellation near 0. */
+long double mlops__drift_log1pmx(long double z);
+/* Stirling's remainder S(k) = log k! - (k + 1/2) log k + k - log(2 pi)/2,
+ * k >= 1 an integer. */
+long double mlops__drift_stirling_rest(long double k);
 
 #endif

@@ -337,7 +337,7 @@ static int asymptotic_pvalue(double *p, size_t n1, size_t n2, double d, mlops_dr
         return 0;
     }
     double en = rint(m * n / (m + n)); /* np.round: ties to even */
-    return mlops__drift_kolmogorov_n_sf(p, (uint64_t)en, d);
+    return mlops__drift_kstwo_sf_scipy(p, (uint64_t)en, d);
 }
 
 int mlops_drift_ks_2samp(mlops_drift_test *out, const double *a, size_t na, const double *b, size_t nb,

@@ -4,15 +4,16 @@
  * (scipy.special.smirnov) and the two-sided finite-n law of D_n
  * (scipy.stats.kstwo.sf).
  *
- * The two-sided finite-n survival follows Simard & L'Ecuyer (2011), the
- * rule scipy's _ksstats.py implements, so that ks_2samp's asymptotic
- * p-values agree with scipy's: Ruben-Gambino's closed forms at both ends,
- * Durbin's matrix (in Marsaglia-Tsang-Wang's form) and Pomeranz's
- * recursion for n <= 140, the Pelz-Good expansion for larger n, and twice
- * the one-sided survival in the upper tail, where the event that both
- * one-sided statistics exceed d has negligible probability. For n > 140
- * that rule is itself an approximation of the exact law (Pelz-Good is
- * good to ~5 digits there); what is exact is each formula.
+ * The two-sided finite-n survival here is scipy's kstwo.sf, method by
+ * method: Simard & L'Ecuyer (2011), the rule scipy's _ksstats.py
+ * implements, so that ks_2samp's asymptotic p-values agree with scipy's:
+ * Ruben-Gambino's closed forms at both ends, Durbin's matrix (in
+ * Marsaglia-Tsang-Wang's form) and Pomeranz's recursion for n <= 140, the
+ * Pelz-Good expansion for larger n, and twice the one-sided survival in
+ * the upper tail. That rule approximates the exact law (by up to ~2e-6
+ * relative); mlops_drift_kolmogorov_n_sf is the exact one
+ * (special_kstwo_exact.c), which falls back to this rule only where it
+ * is exact or n is too large for the exact recursion.
  *
  * The one-sided survival is the Birnbaum-Tingey sum
  *     P(D+_n >= d) = sum_{j=0}^{J} x T_j,   J = ceil(n (1 - d)) - 1,
@@ -134,7 +135,7 @@ static const ld stirling_small[16] = {
 
 /* S(k) for k >= 1; for k >= 16 its asymptotic series
  * sum B_2i / (2i (2i-1) k^(2i-1)), seven terms: the next is below 1e-19. */
-static ld stirling_rest(ld k)
+ld mlops__drift_stirling_rest(ld k)
 {
     if (k < 16)
         return stirling_small[(int)k];
@@ -152,7 +153,7 @@ static ld stirling_rest(ld k)
 /* g(z) = z - log(1 + z) >= 0 without cancellation: for z in [-1/2, 1]
  * through t = z/(2+z), log(1+z) = 2 atanh(t), so g = t z - 2 (t^3/3 +
  * t^5/5 + ...) with |t| <= 1/3. */
-static ld log1pmx_neg(ld z)
+ld mlops__drift_log1pmx(ld z)
 {
     if (z < -0.5L || z > 1)
         return z - log1pl(z);
@@ -195,14 +196,14 @@ static void smirnov_term_at(const smirnov_ctx *c, uint64_t j, smirnov_term *o)
     ld hw, l1mw;
     if (w <= 0.5L) {
         l1mw = log1pl(-w);
-        hw = log1pmx_neg(-w);
+        hw = mlops__drift_log1pmx(-w);
     } else {
         l1mw = logl(kmu / k);
         hw = -w - l1mw;
     }
     ld upy = u + y;
-    o->F = -log1pl(y / u) + 0.5L * logl(c->nl / (2 * PI_L * y * k)) - y * log1pmx_neg(z) - k * hw + c->Sn -
-           stirling_rest(y) - stirling_rest(k);
+    o->F = -log1pl(y / u) + 0.5L * logl(c->nl / (2 * PI_L * y * k)) - y * mlops__drift_log1pmx(z) - k * hw + c->Sn -
+           mlops__drift_stirling_rest(y) - mlops__drift_stirling_rest(k);
     o->F1 = log1pl(z) - u / upy - l1mw - u / kmu - 1 / upy - 0.5L / y + 0.5L / k + 1 / (12 * y * y) -
             1 / (12 * k * k);
     ld u2 = u * u;
@@ -434,7 +435,7 @@ double mlops_drift_smirnov_sf(uint64_t n, double d)
     c.J = n - nxfl - 1;
     c.u = (ld)c.uh + (ld)c.ul;
     c.nl = (ld)n;
-    c.Sn = stirling_rest(c.nl);
+    c.Sn = mlops__drift_stirling_rest(c.nl);
     /* The j = 0 term, x T_0 = (1 - d)^n. */
     ld F0 = c.nl * log1pl(-(ld)d);
     ld sum = c.u * d >= 1 ? smirnov_sum_concave(&c, F0) : smirnov_sum_blocks(&c, F0);
@@ -710,7 +711,7 @@ static double clip01(double p)
 
 /* kstwo.sf(d, n); *out NaN and MLOPS_ENOMEM when the Durbin matrix cannot
  * be allocated. */
-int mlops__drift_kolmogorov_n_sf(double *out, uint64_t n, double d)
+int mlops__drift_kstwo_sf_scipy(double *out, uint64_t n, double d)
 {
     *out = NAN;
     if (isnan(d) || n == 0 || (double)n > MAX_EXACT_N)
@@ -763,11 +764,4 @@ int mlops__drift_kolmogorov_n_sf(double *out, uint64_t n, double d)
     }
     *out = clip01(sf);
     return 0;
-}
-
-double mlops_drift_kolmogorov_n_sf(uint64_t n, double d)
-{
-    double sf;
-    mlops__drift_kolmogorov_n_sf(&sf, n, d);
-    return sf;
 }
