@@ -274,9 +274,13 @@ MLOPS_API void mlops_registry_history_free(mlops_registry_event *events, size_t 
  * tags/<key>, aliases/<alias> (the version's digits), and for every live
  * version version-<N>/meta.yaml, tags/ and artifacts/model (the artifact,
  * which its source URI names). Give it the directory of mlops_export_mlflow
- * and `mlflow ui --backend-store-uri dest` shows runs and models. Files are
- * replaced atomically; deleted versions are not exported.
- * Errors: MLOPS_ENOTFOUND (a model named), MLOPS_EINVALID, MLOPS_EIO.
+ * and `mlflow ui --backend-store-uri dest` shows runs and models. A deleted
+ * version is written as MLflow keeps one: version-<N>/meta.yaml (its last
+ * record, from the history) with current_stage Deleted_Internal, which
+ * hides it and keeps MLflow from reusing its number; no artifact. Files
+ * are replaced atomically.
+ * Errors: MLOPS_ENOTFOUND (a model named), MLOPS_EINVALID, MLOPS_EIO,
+ * MLOPS_ECORRUPT (an unreadable state or record).
  */
 MLOPS_API int mlops_registry_export_mlflow(mlops_store *store, const char *dest, const char *const *names,
                                            size_t nnames);

@@ -18,15 +18,22 @@
  * the "version-N" directory name. A version's source and storage_location
  * are the file:// URI of its restored artifact.
  *
- * Only the public registry and store calls are used (modules never call
- * each other's internals). Every file is written whole under a temp name
- * and renamed; a version's meta.yaml comes after its tags and artifact,
- * alias files after the versions they name, and the model's meta.yaml
- * last. Deleted versions are not exported (the registry keeps their
- * numbers, not their records), so an MLflow that registers a new version
- * in the export may reuse a deleted number.
+ * A deleted version is written as MLflow's file store keeps one: its
+ * directory stays, with the record as it was when deleted, current_stage
+ * 'Deleted_Internal' (which hides it) and the deletion time as
+ * last_updated_timestamp. MLflow numbers a new version max + 1 over every
+ * version directory, so this is also what keeps it from reusing a deleted
+ * number. Its artifact is not restored (MLflow serves none for it):
+ * source and storage_location are null. The records come from the
+ * model's history, walked back from the current state until every
+ * deleted number is found.
+ *
+ * Every file is written whole under a temp name and renamed; a version's
+ * meta.yaml comes after its tags and artifact, alias files after the
+ * versions they name, and the model's meta.yaml last.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,6 +46,7 @@
 #include "common/export_text.h"
 #include "common/export_util.h"
 #include "mlops/registry.h"
+#include "registry_internal.h"
 
 /* A YAML value: a quoted string, or null for NULL or "". */
 static int yaml_opt(mlops__buf *b, const char *key, const char *s)
@@ -106,7 +114,10 @@ static int write_meta(const char *dir, const mlops__buf *meta)
     return rc;
 }
 
-static int version_meta(mlops__buf *b, const mlops_registry_version *v, const char *uri)
+/* MLflow's internal stage of a deleted version. */
+#define STAGE_DELETED "Deleted_Internal"
+
+static int version_meta(mlops__buf *b, const mlops_registry_version *v, const char *stage, const char *uri)
 {
     MLOPS__TRY(mlops__buf_puts(b, "aliases:"));
     if (v->naliases == 0)
@@ -116,7 +127,7 @@ static int version_meta(mlops__buf *b, const mlops_registry_version *v, const ch
         MLOPS__TRY(mlops__export_yaml_str(b, v->aliases[i]));
     }
     MLOPS__TRY(mlops__buf_printf(b, "\ncreation_timestamp: %" PRId64 "\ncurrent_stage: ", v->created_ms));
-    MLOPS__TRY(mlops__export_yaml_str(b, mlops_registry_stage_name(v->stage)));
+    MLOPS__TRY(mlops__export_yaml_str(b, stage));
     MLOPS__TRY(mlops__buf_puts(b, "\n"));
     MLOPS__TRY(yaml_opt(b, "description", v->description));
     MLOPS__TRY(mlops__buf_printf(b, "last_updated_timestamp: %" PRId64 "\n", v->updated_ms));
@@ -150,13 +161,103 @@ static int export_version(mlops_store *store, const char *model_dir, const mlops
     if (rc == 0)
         rc = write_tags(dir.ptr, v->tags, v->ntags);
     if (rc == 0)
-        rc = version_meta(&meta, v, uri.ptr);
+        rc = version_meta(&meta, v, mlops_registry_stage_name(v->stage), uri.ptr);
     if (rc == 0)
         rc = write_meta(dir.ptr, &meta);
     mlops__buf_dispose(&dir);
     mlops__buf_dispose(&path);
     mlops__buf_dispose(&uri);
     mlops__buf_dispose(&meta);
+    return rc;
+}
+
+/* A deleted version: meta.yaml and tags, no artifact. */
+static int export_deleted_version(const char *model_dir, const mlops_registry_version *v)
+{
+    mlops__buf dir = MLOPS__BUF_INIT, meta = MLOPS__BUF_INIT;
+    int rc = mlops__buf_printf(&dir, "%s/version-%" PRIu64, model_dir, v->version);
+    if (rc == 0)
+        rc = mlops__export_mkdir(dir.ptr);
+    if (rc == 0)
+        rc = write_tags(dir.ptr, v->tags, v->ntags);
+    if (rc == 0)
+        rc = version_meta(&meta, v, STAGE_DELETED, NULL);
+    if (rc == 0)
+        rc = write_meta(dir.ptr, &meta);
+    mlops__buf_dispose(&dir);
+    mlops__buf_dispose(&meta);
+    return rc;
+}
+
+/* The last record of version number, live in st, deleted at deleted_ms
+ * (0: unknown, keep the record's time). */
+static int export_deleted_from(mlops_store *store, const char *model_dir, const char *name, const mlops__reg_ver *ver,
+                               int64_t deleted_ms)
+{
+    mlops_registry_version *v = NULL;
+    int rc = mlops__reg_version_load(&v, store, &ver->record);
+    if (rc == 0 && !(v->model = mlops__strdup(name)))
+        rc = mlops__error_oom();
+    if (rc == 0) {
+        v->version = ver->number;
+        if (deleted_ms)
+            v->updated_ms = deleted_ms;
+        rc = export_deleted_version(model_dir, v);
+    }
+    mlops_registry_version_free(v);
+    return rc;
+}
+
+/* Every number below the state's next one that is not live was deleted
+ * (numbers are never reused); walk the states back, newest first: a
+ * deletion gives the time, the first older state holding the number its
+ * last record. */
+static int export_deleted(mlops_store *store, const char *model_dir, const char *name)
+{
+    mlops__reg_state st;
+    mlops_oid id;
+    MLOPS__TRY(mlops__reg_read(&st, &id, store, name));
+    uint64_t top = st.next_version;
+    if (top < 1 || top - 1 <= st.nversions) {
+        mlops__reg_state_dispose(&st);
+        return 0;
+    }
+    if (top > SIZE_MAX / sizeof(int64_t)) {
+        mlops__reg_state_dispose(&st);
+        return mlops__error_set(MLOPS_ECORRUPT, "registry state of '%s': next version %" PRIu64 " out of range",
+                                name, top);
+    }
+    uint64_t missing = top - 1 - st.nversions;
+    /* done[k]: number k is live now or already written; when[k]: when it
+     * was deleted. */
+    unsigned char *done = mlops__calloc((size_t)top, 1);
+    int64_t *when = mlops__calloc((size_t)top, sizeof *when);
+    int rc = done && when ? 0 : mlops__error_oom();
+    for (size_t i = 0; rc == 0 && i < st.nversions; i++)
+        if (st.versions[i].number < top)
+            done[st.versions[i].number] = 1;
+    while (rc == 0 && missing > 0) {
+        if (st.change.kind == MLOPS_REGISTRY_VERSION_DELETED && st.change.version < top && !when[st.change.version])
+            when[st.change.version] = st.change.time_ms;
+        for (size_t i = 0; rc == 0 && i < st.nversions; i++) {
+            const mlops__reg_ver *ver = &st.versions[i];
+            if (ver->number >= top || done[ver->number])
+                continue;
+            rc = export_deleted_from(store, model_dir, name, ver, when[ver->number]);
+            done[ver->number] = 1;
+            missing--;
+        }
+        if (rc < 0 || !st.has_prev)
+            break;
+        mlops_oid prev = st.prev;
+        mlops__reg_state_dispose(&st);
+        rc = mlops__reg_state_load(&st, store, &prev);
+        if (rc < 0)
+            memset(&st, 0, sizeof st);
+    }
+    mlops__reg_state_dispose(&st);
+    mlops__free(done);
+    mlops__free(when);
     return rc;
 }
 
@@ -218,6 +319,8 @@ static int export_model(mlops_store *store, const char *root, const char *name)
         rc = mlops__export_mkdir(dir.ptr);
     for (size_t i = 0; rc == 0 && i < nv; i++)
         rc = export_version(store, dir.ptr, vs[i]);
+    if (rc == 0)
+        rc = export_deleted(store, dir.ptr, m->name);
     if (rc == 0)
         rc = write_tags(dir.ptr, m->tags, m->ntags);
     if (rc == 0)
