@@ -239,14 +239,25 @@ START_TEST(deleted_versions)
         mlops_registry_event *ev = NULL;
         size_t n = 0;
         ck_assert_int_eq(mlops_registry_history(&ev, &n, t.s, "m2"), 0);
-        size_t k = 0;
+        size_t k = 0, k2 = 0;
         while (!(ev[k].kind == MLOPS_REGISTRY_VERSION_DELETED && ev[k].version == 5))
             k++;
+        while (!(ev[k2].kind == MLOPS_REGISTRY_VERSION_DELETED && ev[k2].version == 2))
+            k2++;
+        /* the state before the last one holding version 2: never needed */
+        char *first = tu_object_path(t.dir, &ev[k2 - 2].state);
         char *obj = tu_object_path(t.dir, &ev[k - 1].state); /* the last state holding version 5 */
         mlops_registry_history_free(ev, n);
+        /* the walk stops once every deleted number is found */
+        ck_assert_int_eq(unlink(first), 0);
+        ck_assert(k2 >= 2);
+        free(first);
+        char *dest3 = tu_mkdtemp();
+        ck_assert_msg(mlops_registry_export_mlflow(t.s, dest3, NULL, 0) == 0, "%s", mlops_error_last());
+        ck_assert(exists(dest3, "models/m2/version-2/meta.yaml"));
+        tu_rmrf(dest3);
         ck_assert_int_eq(unlink(obj), 0);
         free(obj);
-        char *dest3 = tu_mkdtemp();
         tu_assert_err(mlops_registry_export_mlflow(t.s, dest3, NULL, 0), MLOPS_ECORRUPT);
         ck_assert_ptr_nonnull(strstr(mlops_error_last(), "registry state"));
         tu_rmrf(dest3);

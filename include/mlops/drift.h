@@ -76,7 +76,7 @@ typedef struct mlops_drift_test {
  * one; exact p-values for equal and unequal sizes; the asymptotic
  * two-sided p-value is the finite-n Kolmogorov distribution's survival at
  * round(m*n/(m+n)) by scipy's kstwo.sf rule (so it may differ from the
- * exact mlops_drift_kolmogorov_n_sf by up to 2e-6), the one-sided Hodges'
+ * exact mlops_drift_kolmogorov_n_sf by up to 2.4e-5), the one-sided Hodges'
  * approximation. Like scipy: exact falls back to asymptotic when scipy's
  * exact computation would give up (lcm(n1, n2) >= 2^31 - 1, rounding
  * above 1, or a one-sided C(n1+n2, n1) beyond the double range), and the
@@ -253,7 +253,7 @@ MLOPS_API double mlops_drift_kolmogorov_sf(double x);
 MLOPS_API double mlops_drift_smirnov_sf(uint64_t n, double d);
 /* Two-sided finite-n Kolmogorov survival P(D_n >= d) (scipy.stats.kstwo.sf),
  * exact to ~1e-14 relative for n <= 10^4 and, for any n, from n d^2 = 5.4
- * on; where scipy approximates (Pelz-Good above n = 140; up to 2e-6 off)
+ * on; where scipy approximates (Pelz-Good above n = 140; up to 2.4e-5 off)
  * this differs from it. Above n = 10^4 and below n d^2 = 5.4 it uses
  * scipy's rule, measured within 5e-9 (n d^2 < 2.2) and 2e-6 (2.2 to 5.4)
  * at n = 10^4. Costs O(n^1.5): 0.3 s at n = 10^4. ks_2samp's asymptotic

@@ -9,7 +9,8 @@
  * n d^2 = 3), and as twice the one-sided survival from n d^2 = 4 (n <=
  * 140) or 2.2 (n > 140) on, which leaves out the probability that both
  * one-sided statistics reach d (6.6e-12 relative at n = 140, n d^2 = 4.1;
- * ~2e-6 at 2.2); for n > 140 the middle is Pelz-Good's expansion.
+ * ~2e-6 at 2.2); for n > 140 the middle is Pelz-Good's expansion (2.4e-5
+ * off at n = 141, n d^2 = 2.19; 5e-9 at n = 10^4).
  *
  * Here the survival is a sum of positive terms. Poissonize: with N a
  * Poisson process of rate 1 on [0, n] and u = n d, the uniform order

@@ -189,17 +189,20 @@ static int export_deleted_version(const char *model_dir, const mlops_registry_ve
     return rc;
 }
 
-/* The last record of version number, live in st, deleted at deleted_ms
- * (0: unknown, keep the record's time). */
+/* The last record of a deleted version (ver, from an older state of the
+ * model now called name), deleted at deleted_ms (0: unknown, keep the
+ * record's time). */
 static int export_deleted_from(mlops_store *store, const char *model_dir, const char *name, const mlops__reg_ver *ver,
                                int64_t deleted_ms)
 {
     mlops_registry_version *v = NULL;
     int rc = mlops__reg_version_load(&v, store, &ver->record);
+    if (rc == 0 && v->version != ver->number)
+        rc = mlops__error_set(MLOPS_ECORRUPT, "model '%s': the record of deleted version %" PRIu64
+                              " disagrees with the state", name, ver->number);
     if (rc == 0 && !(v->model = mlops__strdup(name)))
         rc = mlops__error_oom();
     if (rc == 0) {
-        v->version = ver->number;
         if (deleted_ms)
             v->updated_ms = deleted_ms;
         rc = export_deleted_version(model_dir, v);
@@ -208,54 +211,52 @@ static int export_deleted_from(mlops_store *store, const char *model_dir, const 
     return rc;
 }
 
-/* Every number below the state's next one that is not live was deleted
- * (numbers are never reused); walk the states back, newest first: a
- * deletion gives the time, the first older state holding the number its
- * last record. */
-static int export_deleted(mlops_store *store, const char *model_dir, const char *name)
+/* Every number below cur's next one that is not live in cur was deleted
+ * (numbers are never reused); walk the states back from cur, newest
+ * first: a deletion gives the time, the first older state holding the
+ * number its last record. Stops once every deleted number is written. */
+static int export_deleted(mlops_store *store, const char *model_dir, const mlops__reg_state *cur)
 {
-    mlops__reg_state st;
-    mlops_oid id;
-    MLOPS__TRY(mlops__reg_read(&st, &id, store, name));
-    uint64_t top = st.next_version;
-    if (top < 1 || top - 1 <= st.nversions) {
-        mlops__reg_state_dispose(&st);
+    uint64_t top = cur->next_version;
+    if (top < 1 || top - 1 <= cur->nversions)
         return 0;
-    }
-    if (top > SIZE_MAX / sizeof(int64_t)) {
-        mlops__reg_state_dispose(&st);
+    if (top > SIZE_MAX / sizeof(int64_t))
         return mlops__error_set(MLOPS_ECORRUPT, "registry state of '%s': next version %" PRIu64 " out of range",
-                                name, top);
-    }
-    uint64_t missing = top - 1 - st.nversions;
+                                cur->name, top);
+    uint64_t missing = top - 1 - cur->nversions;
     /* done[k]: number k is live now or already written; when[k]: when it
      * was deleted. */
     unsigned char *done = mlops__calloc((size_t)top, 1);
     int64_t *when = mlops__calloc((size_t)top, sizeof *when);
     int rc = done && when ? 0 : mlops__error_oom();
-    for (size_t i = 0; rc == 0 && i < st.nversions; i++)
-        if (st.versions[i].number < top)
-            done[st.versions[i].number] = 1;
-    while (rc == 0 && missing > 0) {
-        if (st.change.kind == MLOPS_REGISTRY_VERSION_DELETED && st.change.version < top && !when[st.change.version])
-            when[st.change.version] = st.change.time_ms;
-        for (size_t i = 0; rc == 0 && i < st.nversions; i++) {
-            const mlops__reg_ver *ver = &st.versions[i];
+    for (size_t i = 0; rc == 0 && i < cur->nversions; i++)
+        if (cur->versions[i].number < top)
+            done[cur->versions[i].number] = 1;
+    mlops__reg_state older;
+    memset(&older, 0, sizeof older);
+    const mlops__reg_state *st = cur;
+    while (rc == 0) {
+        if (st->change.kind == MLOPS_REGISTRY_VERSION_DELETED && st->change.version < top &&
+            !when[st->change.version])
+            when[st->change.version] = st->change.time_ms;
+        for (size_t i = 0; rc == 0 && i < st->nversions; i++) {
+            const mlops__reg_ver *ver = &st->versions[i];
             if (ver->number >= top || done[ver->number])
                 continue;
-            rc = export_deleted_from(store, model_dir, name, ver, when[ver->number]);
+            rc = export_deleted_from(store, model_dir, cur->name, ver, when[ver->number]);
             done[ver->number] = 1;
             missing--;
         }
-        if (rc < 0 || !st.has_prev)
+        if (rc < 0 || missing == 0 || !st->has_prev)
             break;
-        mlops_oid prev = st.prev;
-        mlops__reg_state_dispose(&st);
-        rc = mlops__reg_state_load(&st, store, &prev);
+        mlops_oid prev = st->prev;
+        mlops__reg_state_dispose(&older);
+        rc = mlops__reg_state_load(&older, store, &prev);
         if (rc < 0)
-            memset(&st, 0, sizeof st);
+            memset(&older, 0, sizeof older);
+        st = &older;
     }
-    mlops__reg_state_dispose(&st);
+    mlops__reg_state_dispose(&older);
     mlops__free(done);
     mlops__free(when);
     return rc;
@@ -298,15 +299,22 @@ static int write_aliases(const char *model_dir, const mlops_registry_model *m)
     return rc;
 }
 
-static int export_model(mlops_store *store, const char *root, const char *name)
+/* One model from one read of its state, so that versions, deleted
+ * versions, aliases and the model agree even while others write.
+ * listed: the name comes from a listing, and a model deleted or renamed
+ * since is skipped. */
+static int export_model(mlops_store *store, const char *root, const char *name, int listed)
 {
+    mlops__reg_state st;
+    mlops_oid id;
     mlops_registry_model *m = NULL;
-    mlops_registry_version **vs = NULL;
-    size_t nv = 0;
     mlops__buf dir = MLOPS__BUF_INIT, meta = MLOPS__BUF_INIT;
-    int rc = mlops_registry_get_model(&m, store, name);
-    if (rc == 0)
-        rc = mlops_registry_list_versions(&vs, &nv, store, name);
+    int rc = mlops__reg_read(&st, &id, store, name);
+    if (rc == MLOPS_ENOTFOUND && listed)
+        return 0;
+    if (rc < 0)
+        return mlops__error_prefix(rc, "export of model '%s'", name);
+    rc = mlops__reg_model_from(&m, &st, &id);
     /* The name becomes a directory: the registry's name rules already
      * exclude '/', but the export checks what it writes whatever wrote it. */
     if (rc == 0)
@@ -317,10 +325,15 @@ static int export_model(mlops_store *store, const char *root, const char *name)
         rc = mlops__buf_printf(&dir, "%s/models/%s", root, m->name);
     if (rc == 0)
         rc = mlops__export_mkdir(dir.ptr);
-    for (size_t i = 0; rc == 0 && i < nv; i++)
-        rc = export_version(store, dir.ptr, vs[i]);
+    for (size_t i = 0; rc == 0 && i < st.nversions; i++) {
+        mlops_registry_version *v = NULL;
+        rc = mlops__reg_version_get(&v, store, &st, st.versions[i].number);
+        if (rc == 0)
+            rc = export_version(store, dir.ptr, v);
+        mlops_registry_version_free(v);
+    }
     if (rc == 0)
-        rc = export_deleted(store, dir.ptr, m->name);
+        rc = export_deleted(store, dir.ptr, &st);
     if (rc == 0)
         rc = write_tags(dir.ptr, m->tags, m->ntags);
     if (rc == 0)
@@ -331,8 +344,8 @@ static int export_model(mlops_store *store, const char *root, const char *name)
         rc = write_meta(dir.ptr, &meta);
     mlops__buf_dispose(&dir);
     mlops__buf_dispose(&meta);
-    mlops_registry_version_list_free(vs, nv);
     mlops_registry_model_free(m);
+    mlops__reg_state_dispose(&st);
     return rc < 0 ? mlops__error_prefix(rc, "export of model '%s'", name) : 0;
 }
 
@@ -353,10 +366,10 @@ int mlops_registry_export_mlflow(mlops_store *store, const char *dest, const cha
     if (rc == 0 && !names) {
         rc = mlops_registry_list_models(&all, &nall, store, NULL);
         for (size_t i = 0; rc == 0 && i < nall; i++)
-            rc = export_model(store, root, all[i]->name);
+            rc = export_model(store, root, all[i]->name, 1);
     }
     for (size_t i = 0; rc == 0 && names && i < nnames; i++)
-        rc = names[i] ? export_model(store, root, names[i])
+        rc = names[i] ? export_model(store, root, names[i], 0)
                       : mlops__error_set(MLOPS_EINVALID, "registry_export_mlflow: NULL name");
     mlops_registry_model_list_free(all, nall);
     mlops__buf_dispose(&models);
