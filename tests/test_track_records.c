@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -815,6 +816,32 @@ START_TEST(experiment_more)
 }
 END_TEST
 
+/* Without $USER a run records the effective user's login name, as
+ * MLflow's getpass.getuser() does. */
+START_TEST(run_user_default)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    mlops_experiment *e = NULL;
+    ck_assert_int_eq(mlops_experiment_get_or_create(&e, t.s, "exp"), 0);
+    char *saved = getenv("USER") ? strdup(getenv("USER")) : NULL;
+    unsetenv("USER");
+    mlops_run *r = NULL;
+    ck_assert_int_eq(mlops_run_start(&r, t.s, e->id, NULL), 0);
+    mlops_run_info *info = NULL;
+    ck_assert_int_eq(mlops_run_get(&info, t.s, mlops_run_id(r)), 0);
+    struct passwd *pw = getpwuid(geteuid());
+    ck_assert_str_eq(info->user, pw && pw->pw_name[0] ? pw->pw_name : "unknown");
+    mlops_run_info_free(info);
+    mlops_run_free(r);
+    if (saved)
+        setenv("USER", saved, 1);
+    free(saved);
+    mlops_experiment_free(e);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 START_TEST(run_details)
 {
     tu_store t;
@@ -1197,6 +1224,7 @@ static Suite *track_records_suite(void)
     tcase_add_loop_test(tc, corrupt_record_in_store, 0, TU_KINDS);
     tcase_add_loop_test(tc, experiment_more, 0, TU_KINDS);
     tcase_add_loop_test(tc, run_details, 0, TU_KINDS);
+    tcase_add_loop_test(tc, run_user_default, 0, TU_KINDS);
     tcase_add_loop_test(tc, run_start_bad_options, 0, TU_KINDS);
     tcase_add_loop_test(tc, artifacts_refused, 0, TU_KINDS);
     tcase_add_test(tc, two_processes_log_to_one_run);

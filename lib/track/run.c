@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/user.h"
 #include "common/options.h"
 #include "common/fs.h"
 #include "record.h"
@@ -78,10 +79,15 @@ static int new_info(mlops_run_info **out, const char *experiment_id, const mlops
     snprintf(info->experiment_id, sizeof info->experiment_id, "%s", experiment_id);
     char generated[16];
     snprintf(generated, sizeof generated, "run-%.8s", info->run_id);
-    const char *user = getenv("USER");
+    /* MLflow records "unknown" when it finds no user name. */
     if (rc == 0 && (!(info->run_name = mlops__strdup(o->run_name ? o->run_name : generated)) ||
-                    !(info->user = mlops__strdup(user && *user ? user : "unknown"))))
+                    !(info->user = mlops__default_user(4096))))
         rc = mlops__error_oom();
+    if (rc == 0 && !*info->user) {
+        mlops__free(info->user);
+        if (!(info->user = mlops__strdup("unknown")))
+            rc = mlops__error_oom();
+    }
     if (o->parent_run_id && *o->parent_run_id)
         snprintf(info->parent_run_id, sizeof info->parent_run_id, "%s", o->parent_run_id);
     info->status = MLOPS_RUN_RUNNING;
