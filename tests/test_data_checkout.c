@@ -775,6 +775,91 @@ START_TEST(cache_copy_written_through)
 }
 END_TEST
 
+/* Pruning the link cache frees the copies no checked-out file links any
+ * more, after the grace period, and temp files of interrupted copies;
+ * linked ones stay, and a later checkout makes again what it needs. */
+START_TEST(prune_link_cache)
+{
+    tu_store st;
+    tu_store_open(&st, TU_FS, NULL);
+    static const char *const version[] = { "a=alpha", "b=beta", "c*=gamma", NULL };
+    mlops_oid id = snap_specs(st.s, version);
+    char *top = tu_mkdtemp(), *dest = tu_path("%s/d", top), *fa = tu_path("%s/a", dest);
+    char *alpha = cache_copy(&st, "alpha", 0), *gamma = cache_copy(&st, "gamma", 1);
+    mlops_data_checkout_info info;
+    ck_assert_int_eq(checkout(&info, st.s, &id, dest, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert(tu_exists(alpha) && tu_exists(gamma));
+
+    mlops_data_cache_report r;
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, 0), 0);
+    ck_assert_uint_eq(r.copies, 3);
+    ck_assert_uint_eq(r.linked, 3);
+    ck_assert_uint_eq(r.removed + r.young + r.leftovers, 0);
+
+    /* a no longer checked out: its copy is free, but young for an hour */
+    ck_assert_int_eq(unlink(fa), 0);
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 3600, 0), 0);
+    ck_assert_uint_eq(r.young, 1);
+    ck_assert_uint_eq(r.linked, 2);
+    ck_assert_uint_eq(r.removed, 0);
+    /* a temp file of an interrupted copy, beside it */
+    char *fan = tu_path("%.*s", (int)(strrchr(alpha, '/') - alpha), alpha);
+    char *tmp = tu_path("%s/.mlops-tmp-0123456789abcdef", fan);
+    tu_write_file(tmp, "half", 4);
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, MLOPS_DATA_PRUNE_DRY_RUN), 0);
+    ck_assert_uint_eq(r.removed, 1);
+    ck_assert_uint_eq(r.removed_bytes, 5);
+    ck_assert_uint_eq(r.leftovers, 1);
+    ck_assert(tu_exists(alpha) && tu_exists(tmp)); /* a dry run removes nothing */
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, 0), 0);
+    ck_assert_uint_eq(r.copies, 3);
+    ck_assert_uint_eq(r.removed, 1);
+    ck_assert_uint_eq(r.removed_bytes, 5);
+    ck_assert_uint_eq(r.leftovers, 1);
+    ck_assert_uint_eq(r.linked, 2);
+    ck_assert(!tu_exists(alpha) && !tu_exists(tmp));
+    ck_assert(tu_exists(gamma)); /* still linked from dest/c */
+    ck_assert(tu_exists(fan));   /* fan-out directories stay */
+
+    /* the next checkout makes the copy again */
+    ck_assert_int_eq(checkout(&info, st.s, &id, dest, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert_uint_eq(info.files_written, 1);
+    ck_assert(tu_exists(alpha));
+    ck_assert(stat_of(fa).st_ino == stat_of(alpha).st_ino);
+    char want[65];
+    tu_sha256sum_buf("alpha", 5, want);
+    assert_sha256(fa, want);
+
+    /* bad input, a read-only store, a store without a directory */
+    tu_assert_err(mlops_data_prune_cache(&r, st.s, 0, 0x100), MLOPS_EINVALID);
+    tu_assert_err(mlops_data_prune_cache(&r, NULL, 0, 0), MLOPS_EINVALID);
+    tu_store_close(&st);
+    mlops_store_options ro = MLOPS_STORE_OPTIONS_INIT;
+    ro.flags |= MLOPS_STORE_READONLY;
+    tu_store_reopen(&st, &ro);
+    tu_assert_err(mlops_data_prune_cache(&r, st.s, 0, 0), MLOPS_EPERM);
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, MLOPS_DATA_PRUNE_DRY_RUN), 0);
+    ck_assert_uint_eq(r.copies, 3);
+    ck_assert_uint_eq(r.linked, 3);
+    tu_store mem;
+    tu_store_open(&mem, TU_MEMORY, NULL);
+    memset(&r, 0xff, sizeof r);
+    ck_assert_int_eq(mlops_data_prune_cache(&r, mem.s, 0, 0), 0);
+    ck_assert_uint_eq(r.copies + r.removed + r.linked + r.young + r.leftovers + r.removed_bytes, 0);
+    tu_store_destroy(&mem);
+
+    free(fan);
+    free(tmp);
+    free(alpha);
+    free(gamma);
+    free(fa);
+    free(dest);
+    tu_rmrf(top);
+    free(top);
+    tu_store_destroy(&st);
+}
+END_TEST
+
 /* ---- functional ------------------------------------------------------------ */
 
 static const char *const fixture[] = {
@@ -1467,6 +1552,7 @@ int main(void)
     tcase_add_test(sec, race_symlink_swap);
     tcase_add_test(sec, exec_bit_never_through_links);
     tcase_add_test(sec, cache_copy_written_through);
+    tcase_add_test(sec, prune_link_cache);
     suite_add_tcase(s, sec);
     suite_add_tcase(s, functional_tests());
     return tu_run(s);

@@ -10,6 +10,7 @@
  *  link_cache.c         one file: temp file + atomic publish, copies from
  *                       the store, and the raw copies kept in the store's
  *                       directory for hard links and reflinks
+ *  cache_prune.c        mlops_data_prune_cache: the copies no file links
  *
  * Every filesystem call of phase 2 is relative to a directory descriptor
  * opened with O_NOFOLLOW | O_DIRECTORY: a symlink that a racing process
@@ -36,8 +37,11 @@
  * snapshot shares it (a few linked manifests can name 2^60 paths); phase 1
  * loads each (manifest, depth) once, so refusing such a snapshot is quick. */
 #define MLOPS__CO_ENTRIES_MAX ((uint64_t)1 << 24)
-/* Names of the temp files checkout creates in the destination. */
+/* Names of the temp files checkout creates in the destination (and in
+ * the link cache, where O_TMPFILE is missing). */
 #define MLOPS__CO_TMP_PREFIX ".mlops-tmp-"
+/* The link cache's directory in an fs store (link_cache.c, cache_prune.c). */
+#define MLOPS__LINK_CACHE_DIR "data-cache"
 
 /* ---- phase 1 (checkout_validate.c) -------------------------------------- */
 

@@ -47,7 +47,7 @@
 #include "common/fs.h"
 #include "store/store_internal.h"
 
-#define CACHE_DIR "data-cache"
+#define CACHE_DIR MLOPS__LINK_CACHE_DIR
 
 struct mlops__link_cache {
     int rootfd; /* data-cache/ */
@@ -388,10 +388,15 @@ static int cache_clone(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker
 {
 #ifdef FICLONE
     cached k;
-    MLOPS__TRY(cache_get(lc, c, w, e, 0, &k));
-    int src = openat(k.fan, k.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    int err = errno;
-    cached_close(&k);
+    memset(&k, 0, sizeof k);
+    int src = -1, err = ENOENT;
+    /* ENOENT: the copy was removed meanwhile (mlops_data_prune_cache): again. */
+    for (int attempt = 0; attempt < 3 && src < 0 && err == ENOENT; attempt++) {
+        MLOPS__TRY(cache_get(lc, c, w, e, 0, &k));
+        src = openat(k.fan, k.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        err = errno;
+        cached_close(&k);
+    }
     if (src < 0)
         return mlops__error_errno(err, "cannot open '%s/%s'", lc->path, k.rel);
     int r = ioctl(fd, FICLONE, src);

@@ -286,6 +286,12 @@ class DataCheckoutInfo(Structure):
                 ("bytes_written", c_uint64), ("linked", c_uint64)]
 
 
+class DataCacheReport(Structure):
+    """``mlops_data_cache_report``."""
+    _fields_ = [("copies", c_uint64), ("removed", c_uint64), ("removed_bytes", c_uint64), ("linked", c_uint64),
+                ("young", c_uint64), ("leftovers", c_uint64)]
+
+
 class DataChange(Structure):
     """``mlops_data_change``."""
     _fields_ = [
@@ -332,6 +338,7 @@ DATA_SKIP_UNREADABLE = 0x1
 DATA_NO_CACHE = 0x2
 DATA_COMMIT_ALLOW_EMPTY = 0x1
 DATA_CHECKOUT_CLEAN = 0x1
+DATA_PRUNE_DRY_RUN = 0x1
 DATA_STATUS_NO_UPDATE = 0x1
 
 RUN_OPTIONS_VERSION = 1
@@ -711,6 +718,7 @@ _FUNCTIONS = [
     ("mlops_data_checkout_options_init", c_int, [_p(DataCheckoutOptions), c_uint], "data"),
     ("mlops_data_checkout", c_int,
      [_p(DataCheckoutInfo), c_void_p, c_char_p, c_char_p, _p(DataCheckoutOptions)], "data"),
+    ("mlops_data_prune_cache", c_int, [_p(DataCacheReport), c_void_p, c_uint64, c_uint], "data"),
     ("mlops_data_diff_free", None, [_p(DataDiff)], "data"),
     ("mlops_data_diff_versions", c_int, [_p(_p(DataDiff)), c_void_p, c_char_p, c_char_p], "data"),
     ("mlops_data_status_options_init", c_int, [_p(DataStatusOptions), c_uint], "data"),

@@ -45,8 +45,8 @@ from .store import _Callback
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
 
-__all__ = ["Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "Diff", "Change", "NOTICE_KINDS",
-           "CHECKOUT_MODES", "available"]
+__all__ = ["Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "CacheReport", "Diff", "Change",
+           "NOTICE_KINDS", "CHECKOUT_MODES", "available"]
 
 _L = _lib.lib
 
@@ -151,6 +151,17 @@ class CheckoutInfo:
     removed: int = 0          #: entries removed (clean=True)
     bytes_written: int = 0
     linked: int = 0           #: hard links or reflinks made
+
+
+@dataclass
+class CacheReport:
+    """What :meth:`Data.prune_cache` removed (or, in a dry run, would remove)."""
+    copies: int = 0         #: raw copies in the link cache
+    removed: int = 0        #: copies no checkout links any more, past the grace period
+    removed_bytes: int = 0
+    linked: int = 0         #: kept: a checked-out file still links them
+    young: int = 0          #: kept: changed within the grace period
+    leftovers: int = 0      #: temp files of interrupted copies removed
 
 
 class Change(NamedTuple):
@@ -533,6 +544,19 @@ class Data:
         self._store._check(rc)
         return CheckoutInfo(info.files_written, info.files_unchanged, info.removed, info.bytes_written,
                             info.linked)
+
+    def prune_cache(self, grace_seconds: int = 3600, dry_run: bool = False) -> CacheReport:
+        """Frees the raw copies that ``"hardlink"`` and ``"reflink"``
+        checkouts keep in the store once no checked-out file links them
+        (older than ``grace_seconds``), and temp files of interrupted
+        copies; a later checkout makes again what it needs. A store without
+        a directory has none. ``store.gc()`` never looks at them."""
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or grace_seconds < 0:
+            raise invalid("grace_seconds must be an int >= 0, not %r" % (grace_seconds,))
+        rep = _lib.DataCacheReport()
+        self._store._check(_c("mlops_data_prune_cache")(byref(rep), self._store._handle, grace_seconds,
+                                                        _lib.DATA_PRUNE_DRY_RUN if dry_run else 0))
+        return CacheReport(rep.copies, rep.removed, rep.removed_bytes, rep.linked, rep.young, rep.leftovers)
 
     def status(self, ref: Ref, path: PathLike, *, notice: Optional[Notice] = None,
                update_cache: bool = True, use_cache: bool = True) -> Diff:

@@ -192,6 +192,28 @@ class DataTests(unittest.TestCase):
             self.assertGreaterEqual(st.st_nlink, 2, rel)
             self.assertEqual(st.st_mode & 0o222, 0, "%s is writable" % rel)
 
+    def test_prune_cache(self):
+        self.data.commit("ds", self.tree)
+        dest = self.path("links")
+        self.data.checkout("ds", dest, mode="hardlink")
+        rep = self.data.prune_cache(grace_seconds=0)
+        self.assertEqual((rep.copies, rep.linked, rep.removed, rep.young), (4, 4, 0, 0))
+        os.remove(os.path.join(dest, "a.txt"))  # its copy is linked no more
+        self.assertEqual(self.data.prune_cache().young, 1)  # default grace: an hour
+        dry = self.data.prune_cache(grace_seconds=0, dry_run=True)
+        self.assertEqual((dry.removed, dry.removed_bytes), (1, len(b"hello\n")))
+        rep = self.data.prune_cache(grace_seconds=0)
+        self.assertEqual((rep.copies, rep.removed, rep.removed_bytes, rep.linked), (4, 1, 6, 3))
+        self.assertEqual(self.data.prune_cache(grace_seconds=0).copies, 3)
+        again = self.data.checkout("ds", dest, mode="hardlink")
+        self.assertEqual(again.files_written, 1)
+        self.assertSameTree(self.tree, dest)
+        for bad in (-1, 1.5, True, "1"):
+            with self.assertRaises(ValueError):
+                self.data.prune_cache(grace_seconds=bad)
+        with mlops.Store.memory() as mem:
+            self.assertEqual(mem.data.prune_cache(grace_seconds=0), mlops.data.CacheReport())
+
     def test_checkout_reflink_and_subpath(self):
         self.data.commit("ds", self.tree)
         self.data.checkout("ds", self.path("ref"), mode="reflink")
