@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -806,6 +807,37 @@ START_TEST(prune_link_cache)
     char *fan = tu_path("%.*s", (int)(strrchr(alpha, '/') - alpha), alpha);
     char *tmp = tu_path("%s/.mlops-tmp-0123456789abcdef", fan);
     tu_write_file(tmp, "half", 4);
+    /* what is not the cache's is left alone: a symlink with a fan-out
+     * name (not followed, or its copies would count twice), a directory
+     * and a symlink among the copies */
+    char *junk_dir = tu_path("%s/not-a-copy", fan), *junk_link = tu_path("%s/%.62s", fan, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    ck_assert_int_eq(mkdir(junk_dir, 0755), 0);
+    ck_assert_int_eq(symlink(alpha, junk_link), 0);
+    char *fan_link = NULL;
+    for (int k = 0; k < 256 && !fan_link; k++) {
+        char *p = tu_path("%s/data-cache/%02x", st.dir, k);
+        if (tu_exists(p))
+            free(p);
+        else
+            fan_link = p;
+    }
+    ck_assert_int_eq(symlink(fan, fan_link), 0);
+    /* a temp file still being written (its writer holds the lock) stays */
+    int writer = open(tmp, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(writer, 0);
+    ck_assert_int_eq(flock(writer, LOCK_EX), 0);
+    ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, 0), 0);
+    ck_assert_uint_eq(r.leftovers, 0);
+    ck_assert(tu_exists(tmp));
+    ck_assert_uint_eq(r.copies, 3);
+    ck_assert_uint_eq(r.removed, 1);
+    ck_assert(!tu_exists(alpha));
+    close(writer); /* the writer died: its temp file is a leftover now */
+    /* a checkout makes the copy again; release it again */
+    ck_assert_int_eq(checkout(&info, st.s, &id, dest, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
+    ck_assert_uint_eq(info.files_written, 1);
+    ck_assert(tu_exists(alpha));
+    ck_assert_int_eq(unlink(fa), 0);
     ck_assert_int_eq(mlops_data_prune_cache(&r, st.s, 0, MLOPS_DATA_PRUNE_DRY_RUN), 0);
     ck_assert_uint_eq(r.removed, 1);
     ck_assert_uint_eq(r.removed_bytes, 5);
@@ -820,6 +852,7 @@ START_TEST(prune_link_cache)
     ck_assert(!tu_exists(alpha) && !tu_exists(tmp));
     ck_assert(tu_exists(gamma)); /* still linked from dest/c */
     ck_assert(tu_exists(fan));   /* fan-out directories stay */
+    ck_assert(tu_exists(junk_dir) && tu_exists(junk_link) && tu_exists(fan_link));
 
     /* the next checkout makes the copy again */
     ck_assert_int_eq(checkout(&info, st.s, &id, dest, 0, MLOPS_DATA_CHECKOUT_HARDLINK, NULL), 0);
@@ -850,6 +883,9 @@ START_TEST(prune_link_cache)
 
     free(fan);
     free(tmp);
+    free(junk_dir);
+    free(junk_link);
+    free(fan_link);
     free(alpha);
     free(gamma);
     free(fa);

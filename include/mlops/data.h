@@ -268,7 +268,7 @@ MLOPS_API int mlops_data_checkout(mlops_data_checkout_info *out, mlops_store *st
 typedef struct mlops_data_cache_report {
     uint64_t copies;        /* raw copies in the cache */
     uint64_t removed;       /* copies no checkout links any more, past the grace period */
-    uint64_t removed_bytes;
+    uint64_t removed_bytes; /* their sizes (a reflinked copy shares extents: frees less) */
     uint64_t linked;        /* kept: a checked-out file still links them */
     uint64_t young;         /* kept: linked or unlinked within the grace period */
     uint64_t leftovers;     /* temp files of interrupted copies removed */
@@ -279,13 +279,15 @@ typedef struct mlops_data_cache_report {
 /*
  * Frees the disk that hard-link and reflink checkouts leave in the store:
  * removes the raw copies of the link cache (<store>/data-cache) that no
- * checked-out file links any more (link count 1), and temp files of
+ * checked-out file hard-links any more (link count 1; copies made for
+ * reflink clones never are linked, so they all go), and temp files of
  * copies interrupted by a crash, once they are older than grace_seconds
  * (by ctime, which every link and unlink moves; 3600 is what gc uses).
  * The cache is derived data: a later checkout makes again what it needs,
- * and one running meanwhile retries. Files still linked are kept (removing
- * the cache's name would free nothing). Store gc never looks at the cache.
- * A store without a directory has no cache: all zeros. out may be NULL.
+ * and one running meanwhile makes again a copy it loses. Copies still
+ * linked are kept (removing the cache's name would free nothing). Store
+ * gc never looks at the cache. A store without a directory has no cache:
+ * all zeros. out may be NULL.
  * Errors: MLOPS_EPERM (a read-only store, unless DRY_RUN), MLOPS_EINVALID
  * (unknown flags), MLOPS_EIO.
  */

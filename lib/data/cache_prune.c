@@ -3,19 +3,29 @@
  * checkouts keep in <store>/data-cache/<xx>/ (link_cache.c) once no
  * checked-out file links them.
  *
- * A copy's link count says whether a checkout still uses it: 1 is the
- * cache's own name. Its ctime says how recently that changed (link and
- * unlink both move it; mtime is the cache's sentinel), so a copy just made
- * by a checkout that has not linked it yet, or just released, is spared
- * for the grace period. Removing a copy a checkout is about to link is
- * harmless anyway: the checkout finds it gone and makes it again. Fan-out
- * directories are kept, since a checkout may have just created one.
+ * A copy's link count says whether a hard-link checkout still uses it: 1
+ * is the cache's own name. Its ctime says how recently that changed (link
+ * and unlink both move it; mtime is the cache's sentinel), so a copy just
+ * made by a checkout that has not linked it yet, or just released, is
+ * spared for the grace period. Copies made for reflink checkouts are never
+ * linked: they go once past the grace period (the clones keep their data;
+ * extents they share with the copy are freed only when they go too, so
+ * removed_bytes overstates what such a removal frees).
+ *
+ * Races with a running checkout are survivable, not prevented: between
+ * the stat and the unlink a checkout may link the copy or replace it, and
+ * prune then removes a name in use; the checkout that finds a copy gone
+ * makes it again, and the file already linked keeps its inode. A temp
+ * file is removed only if its flock can be taken (its writer is gone; see
+ * tmp_open in link_cache.c). Fan-out directories are kept, since a
+ * checkout may have just created one.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,19 +48,41 @@ static int is_fan(const char *name)
     return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
 }
 
-/* 0 if removed (or already gone), else an error naming it. */
+/* 1 if removed (a dry run: would be), 0 if already gone, else an error
+ * naming it. */
 static int remove_entry(const prune_ctx *c, int fan, const char *fan_name, const char *name)
 {
-    if (c->dry_run || unlinkat(fan, name, 0) == 0 || errno == ENOENT)
+    if (c->dry_run || unlinkat(fan, name, 0) == 0)
+        return 1;
+    if (errno == ENOENT)
         return 0;
     return mlops__error_errno(errno, "cannot remove '%s/%s/%s'", c->path, fan_name, name);
+}
+
+/* A temp file of the cache: removed (1) only if no writer holds its lock,
+ * 0 if in use or gone, or an error. */
+static int remove_temp(const prune_ctx *c, int fan, const char *fan_name, const char *name)
+{
+    int fd = openat(fan, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : mlops__error_errno(errno, "cannot open '%s/%s/%s'", c->path, fan_name, name);
+    int rc = 0;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        rc = remove_entry(c, fan, fan_name, name); /* under the lock: a writer cannot take it meanwhile */
+    else if (errno != EWOULDBLOCK)
+        rc = mlops__error_errno(errno, "cannot lock '%s/%s/%s'", c->path, fan_name, name);
+    close(fd);
+    return rc;
 }
 
 static int prune_fan(const prune_ctx *c, int cache_fd, const char *fan_name)
 {
     int fan = openat(cache_fd, fan_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* ELOOP, ENOTDIR: a symlink or a file of that name is not the cache's */
     if (fan < 0)
-        return errno == ENOENT ? 0 : mlops__error_errno(errno, "cannot open '%s/%s'", c->path, fan_name);
+        return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
+                   ? 0
+                   : mlops__error_errno(errno, "cannot open '%s/%s'", c->path, fan_name);
     DIR *d = fdopendir(fan);
     if (!d) {
         int e = errno;
@@ -72,10 +104,11 @@ static int prune_fan(const prune_ctx *c, int cache_fd, const char *fan_name)
         }
         if (!S_ISREG(st.st_mode))
             continue; /* not the cache's */
-        int old = (int64_t)st.st_ctim.tv_sec <= c->cutoff;
+        int old = (int64_t)st.st_ctim.tv_sec <= c->cutoff, gone = 0;
         if (strncmp(name, MLOPS__CO_TMP_PREFIX, strlen(MLOPS__CO_TMP_PREFIX)) == 0) {
-            if (old && (rc = remove_entry(c, fan, fan_name, name)) == 0)
+            if (old && (gone = remove_temp(c, fan, fan_name, name)) > 0)
                 r->leftovers++;
+            rc = old && gone < 0 ? gone : 0;
             continue;
         }
         r->copies++;
@@ -83,9 +116,11 @@ static int prune_fan(const prune_ctx *c, int cache_fd, const char *fan_name)
             r->linked++;
         } else if (!old) {
             r->young++;
-        } else if ((rc = remove_entry(c, fan, fan_name, name)) == 0) {
+        } else if ((gone = remove_entry(c, fan, fan_name, name)) > 0) {
             r->removed++;
             r->removed_bytes += (uint64_t)st.st_size;
+        } else {
+            rc = gone;
         }
     }
     if (rc == 0 && errno != 0)

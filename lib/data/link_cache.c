@@ -17,8 +17,11 @@
  * Each is made once, atomically (temp file + link, no clobber), from
  * verified bytes. It is derived data and may be removed at any time (rm -r
  * data-cache): the next checkout rebuilds what it needs, and a checkout
- * running at that moment fails cleanly. gc and verify only look under
- * objects/, so they neither count nor remove it. A copy is used when it is
+ * running at that moment fails cleanly. mlops_data_prune_cache
+ * (cache_prune.c) removes copies in a way a running checkout survives: a
+ * copy gone before it is linked or cloned is made again, and a temp file
+ * is locked while written. gc and verify only look under objects/, so
+ * they neither count nor remove it. A copy is used when it is
  * a regular file of the expected size, exact read-only mode and the
  * sentinel mtime CACHE_MTIME; one that fails (someone chmod-ed a
  * checked-out link to edit it, or root wrote through one, which 0444 does
@@ -35,6 +38,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -110,8 +114,8 @@ static const char *sep(const char *dir)
 
 /* ---- temp files ------------------------------------------------------------ */
 
-/* A new file in dirfd that nobody can see yet. 0 or -errno. */
-static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
+/* tmp_open without the lock. */
+static int tmp_create(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
 {
     t->fd = -1;
     t->anon = 0;
@@ -142,6 +146,17 @@ static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
     }
     t->name[0] = '\0';
     return -EEXIST;
+}
+
+/* A new file in dirfd that nobody can see yet. 0 or -errno. Locked
+ * (flock) for as long as it is open: mlops_data_prune_cache removes a temp
+ * name of the link cache only if it can take the lock (its writer died). */
+static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
+{
+    int e = tmp_create(c, t, dirfd, mode);
+    if (e == 0)
+        (void)flock(t->fd, LOCK_EX | LOCK_NB); /* advisory: without flock, a prune may take the name (retried) */
+    return e;
 }
 
 /* Gives the temp file the name `name` in dirfd (see PUB_*). 0 or -errno. */
@@ -326,7 +341,9 @@ static int fan_open(mlops__link_cache *lc, cached *k, const mlops_oid *id, int e
     return 0;
 }
 
-/* Writes the copy from the store (replace: over an unusable one). */
+/* Writes the copy from the store (replace: over an unusable one). 1 when
+ * its temp name was removed meanwhile (a prune taking it for a crash's
+ * leftover before the lock was held): the caller tries again. */
 static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *w, const mlops__tree_entry *e,
                       int exec, const cached *k, int replace)
 {
@@ -348,7 +365,9 @@ static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker 
         rc = sync_file(c, t.fd, lc->path, k->rel);
     if (rc == 0) {
         err = tmp_publish(&t, k->fan, k->name, replace ? PUB_REPLACE : PUB_KEEP);
-        if (err < 0 && err != -EEXIST) /* EEXIST: made by someone else meanwhile */
+        if (err == -ENOENT && t.name[0])
+            rc = 1;
+        else if (err < 0 && err != -EEXIST) /* EEXIST: made by someone else meanwhile */
             rc = mlops__error_errno(-err, "cannot publish '%s/%s'", lc->path, k->rel);
     }
     tmp_close(&t, k->fan);
@@ -374,6 +393,7 @@ static int cache_get(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker *
         }
         if ((rc = cache_make(lc, c, w, e, exec, k, replace)) < 0)
             break;
+        rc = 0;
     }
     if (rc == 0)
         rc = mlops__error_set(MLOPS_EIO, "'%s/%s' keeps changing", lc->path, k->rel);

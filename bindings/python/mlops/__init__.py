@@ -22,7 +22,7 @@ from .errors import (AlreadyExistsError, CallbackError, ConflictError, CorruptEr
 from .track import ArtifactInfo, Experiment, Metric, Run, RunInfo, RunList
 from .store import (GcReport, LogReader, ObjectReader, ObjectWriter, Refs, Store, StructuredObject,
                     VerifyReport, object_id, ref_name_is_valid)
-from .data import Change, CheckoutInfo, Data, DataVersion, Diff, SnapshotInfo
+from .data import CacheReport, Change, CheckoutInfo, Data, DataVersion, Diff, SnapshotInfo
 from .registry import ModelVersion, RegisteredModel, Registry, RegistryEvent
 from . import drift
 
@@ -33,7 +33,7 @@ __all__ = [
     "Store", "Refs", "ObjectReader", "ObjectWriter", "LogReader", "VerifyReport", "GcReport",
     "StructuredObject", "object_id", "ref_name_is_valid", "Backend", "MemoryBackend",
     "Experiment", "Run", "RunInfo", "RunList", "Metric", "ArtifactInfo", "has_tracking",
-    "Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "Diff", "Change", "has_data",
+    "Data", "DataVersion", "SnapshotInfo", "CheckoutInfo", "CacheReport", "Diff", "Change", "has_data",
     "Registry", "RegisteredModel", "ModelVersion", "RegistryEvent", "has_registry",
     "drift", "has_drift",
     "MlopsError", "OutOfMemoryError", "NotFoundError", "AlreadyExistsError",

@@ -551,8 +551,9 @@ class Data:
         (older than ``grace_seconds``), and temp files of interrupted
         copies; a later checkout makes again what it needs. A store without
         a directory has none. ``store.gc()`` never looks at them."""
-        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or grace_seconds < 0:
-            raise invalid("grace_seconds must be an int >= 0, not %r" % (grace_seconds,))
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or \
+                not 0 <= grace_seconds < 2 ** 64:
+            raise invalid("grace_seconds must be an int in [0, 2**64), not %r" % (grace_seconds,))
         rep = _lib.DataCacheReport()
         self._store._check(_c("mlops_data_prune_cache")(byref(rep), self._store._handle, grace_seconds,
                                                         _lib.DATA_PRUNE_DRY_RUN if dry_run else 0))

@@ -208,11 +208,11 @@ class DataTests(unittest.TestCase):
         again = self.data.checkout("ds", dest, mode="hardlink")
         self.assertEqual(again.files_written, 1)
         self.assertSameTree(self.tree, dest)
-        for bad in (-1, 1.5, True, "1"):
+        for bad in (-1, 2 ** 64, 1.5, True, "1"):
             with self.assertRaises(ValueError):
                 self.data.prune_cache(grace_seconds=bad)
         with mlops.Store.memory() as mem:
-            self.assertEqual(mem.data.prune_cache(grace_seconds=0), mlops.data.CacheReport())
+            self.assertEqual(mem.data.prune_cache(grace_seconds=0), mlops.CacheReport())
 
     def test_checkout_reflink_and_subpath(self):
         self.data.commit("ds", self.tree)
