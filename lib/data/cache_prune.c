@@ -17,7 +17,7 @@
  * prune then removes a name in use; the checkout that finds a copy gone
  * makes it again, and the file already linked keeps its inode. A temp
  * file is removed only if its flock can be taken (its writer is gone; see
- * tmp_open in link_cache.c). Fan-out directories are kept, since a
+ * tmp_open_locked in link_cache.c). Fan-out directories are kept, since a
  * checkout may have just created one.
  */
 #include <dirent.h>

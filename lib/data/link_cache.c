@@ -114,8 +114,8 @@ static const char *sep(const char *dir)
 
 /* ---- temp files ------------------------------------------------------------ */
 
-/* tmp_open without the lock. */
-static int tmp_create(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
+/* A new file in dirfd that nobody can see yet. 0 or -errno. */
+static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
 {
     t->fd = -1;
     t->anon = 0;
@@ -148,12 +148,12 @@ static int tmp_create(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
     return -EEXIST;
 }
 
-/* A new file in dirfd that nobody can see yet. 0 or -errno. Locked
- * (flock) for as long as it is open: mlops_data_prune_cache removes a temp
- * name of the link cache only if it can take the lock (its writer died). */
-static int tmp_open(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
+/* tmp_open for the link cache: locked (flock) for as long as it is open,
+ * since mlops_data_prune_cache removes a temp name there only if it can
+ * take the lock (its writer died). */
+static int tmp_open_locked(mlops__co_ctx *c, tmpf *t, int dirfd, mode_t mode)
 {
-    int e = tmp_create(c, t, dirfd, mode);
+    int e = tmp_open(c, t, dirfd, mode);
     if (e == 0)
         (void)flock(t->fd, LOCK_EX | LOCK_NB); /* advisory: without flock, a prune may take the name (retried) */
     return e;
@@ -348,7 +348,7 @@ static int cache_make(mlops__link_cache *lc, mlops__co_ctx *c, mlops__co_worker 
                       int exec, const cached *k, int replace)
 {
     tmpf t;
-    int rc = 0, err = tmp_open(c, &t, k->fan, cache_mode(exec));
+    int rc = 0, err = tmp_open_locked(c, &t, k->fan, cache_mode(exec));
     if (err < 0)
         rc = mlops__error_errno(-err, "cannot create a file beside '%s/%s'", lc->path, k->rel);
     if (rc == 0)
