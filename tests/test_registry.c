@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "mlops/registry.h"
+#include "store/object_io.h"
 #include "testutil.h"
 
 #include "test_registry_util.inc"
@@ -773,6 +776,91 @@ START_TEST(bad_input_unchanged)
 }
 END_TEST
 
+/* An artifact registered by id long after it was stored is refreshed, with
+ * what it links to, so that a gc running meanwhile (which deletes only
+ * what a fresh stat still finds old) keeps it; one just stored is left as
+ * it is (registering stays one flush). */
+static time_t mtime_of(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mtime;
+}
+
+START_TEST(register_refreshes_old_artifact)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "m", NULL, NULL, 0), 0);
+    mlops_oid leaf = tu_put_str(t.s, "weights of a bundled model"), bundle;
+    ck_assert_int_eq(mlops_object_put_structured(&bundle, t.s, "model.bundle", &leaf, 1, "b", 1), 0);
+    char *pl = tu_object_path(t.dir, &leaf), *pb = tu_object_path(t.dir, &bundle);
+    tu_set_mtime_from_now(pl, -7200);
+    tu_set_mtime_from_now(pb, -7200);
+    time_t before = time(NULL) - 5;
+    mlops_registry_register_options o = MLOPS_REGISTRY_REGISTER_OPTIONS_INIT;
+    o.artifact = &bundle;
+    ck_assert_int_eq(mlops_registry_register(NULL, t.s, "m", &o), 0);
+    ck_assert(mtime_of(pb) >= before);
+    ck_assert(mtime_of(pl) >= before);
+
+    mlops_oid fresh = tu_put_str(t.s, "stored half a minute ago");
+    char *pf = tu_object_path(t.dir, &fresh);
+    tu_set_mtime_from_now(pf, -30);
+    time_t was = mtime_of(pf);
+    o.artifact = &fresh;
+    ck_assert_int_eq(mlops_registry_register(NULL, t.s, "m", &o), 0);
+    ck_assert(mtime_of(pf) == was);
+
+    /* a link that is gone (gc got there first): the artifact is refused */
+    mlops_oid lost = tu_put_str(t.s, "a leaf gc removed"), holder;
+    ck_assert_int_eq(mlops_object_put_structured(&holder, t.s, "model.bundle", &lost, 1, "h", 1), 0);
+    char *plost = tu_object_path(t.dir, &lost), *ph = tu_object_path(t.dir, &holder);
+    tu_set_mtime_from_now(ph, -7200);
+    ck_assert_int_eq(unlink(plost), 0);
+    o.artifact = &holder;
+    tu_assert_err(mlops_registry_register(NULL, t.s, "m", &o), MLOPS_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(mlops_error_last(), mlops__hex(&lost).s));
+    mlops_registry_model *m = NULL;
+    ck_assert_int_eq(mlops_registry_get_model(&m, t.s, "m"), 0);
+    ck_assert_uint_eq(m->nversions, 2);
+    mlops_registry_model_free(m);
+
+    /* every allocation of the refresh failing: ENOMEM, no version, no leak */
+    o.artifact = &bundle;
+    unsigned long n;
+    for (n = 1; n < 1000; n++) {
+        tu_set_mtime_from_now(pl, -7200);
+        tu_set_mtime_from_now(pb, -7200);
+        tu_alloc al;
+        memset(&al, 0, sizeof al);
+        al.fail_at = n;
+        tu_alloc_install(&al);
+        int rc = mlops_registry_register(NULL, t.s, "m", &o);
+        tu_alloc_remove();
+        ck_assert_msg(al.outstanding == 0, "allocation %lu: %ld blocks leaked", n, al.outstanding);
+        if (al.failures == 0) {
+            ck_assert_int_eq(rc, 0);
+            break;
+        }
+        tu_assert_err(rc, MLOPS_ENOMEM);
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mlops_error_last());
+        ck_assert_int_eq(mlops_registry_get_model(&m, t.s, "m"), 0);
+        ck_assert_msg(m->nversions == 2, "allocation %lu (%s): a version was added", n, msg);
+        mlops_registry_model_free(m);
+    }
+    ck_assert_uint_gt(n, 3);
+    ck_assert_uint_lt(n, 1000);
+    free(pl);
+    free(pb);
+    free(pf);
+    free(plost);
+    free(ph);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registry");
@@ -788,6 +876,7 @@ int main(void)
     tcase_add_loop_test(tc, history, 0, TU_KINDS);
     tcase_add_loop_test(tc, renames, 0, TU_KINDS);
     tcase_add_loop_test(tc, bad_input_unchanged, 0, TU_KINDS);
+    tcase_add_test(tc, register_refreshes_old_artifact);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

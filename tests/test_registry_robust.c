@@ -581,6 +581,42 @@ static double now_s(void)
 
 /* Not a timed test: prints what 1,000 versions cost (issue 5's targets
  * are measured by the benchmark). */
+/* archive_existing over more versions than a change detail lists (64
+ * KiB, lowered here to 24 bytes): the list ends with "+N more" and the
+ * model stays readable (the detail was once written whole, and a state
+ * with a detail over 64 KiB could not be read back). */
+START_TEST(archive_many)
+{
+    tu_store t;
+    tu_store_open(&t, TU_MEMORY, NULL);
+    ck_assert_int_eq(mlops_registry_create_model(NULL, t.s, "wide", NULL, NULL, 0), 0);
+    mlops_oid a = tu_put_str(t.s, "one artifact for every version");
+    enum { N = 30 };
+    for (int i = 1; i <= N + 1; i++)
+        ck_assert_int_eq(register_artifact(t.s, "wide", &a), 0);
+    for (uint64_t v = 1; v <= N; v++)
+        ck_assert_int_eq(mlops_registry_transition_stage(NULL, t.s, "wide", v, "Production", 0), 0);
+    size_t saved = mlops__reg_archived_list_max;
+    mlops__reg_archived_list_max = 24;
+    int rc = mlops_registry_transition_stage(NULL, t.s, "wide", N + 1, "Production", 1);
+    mlops__reg_archived_list_max = saved;
+    ck_assert_int_eq(rc, 0);
+    mlops_registry_event *ev = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(mlops_registry_history(&ev, &n, t.s, "wide"), 0);
+    ck_assert_int_eq(ev[n - 1].kind, MLOPS_REGISTRY_STAGE_CHANGED);
+    /* a number is listed while the list has room for any u64 and a comma
+     * (21 bytes) below the limit: 0, 1 and 3 bytes long, then 5 */
+    ck_assert_str_eq(ev[n - 1].detail, "1,2,3,+27 more");
+    mlops_registry_history_free(ev, n);
+    mlops_registry_version *v = NULL;
+    ck_assert_int_eq(mlops_registry_get_version(&v, t.s, "wide", N), 0);
+    ck_assert_int_eq(v->stage, MLOPS_REGISTRY_STAGE_ARCHIVED);
+    mlops_registry_version_free(v);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 START_TEST(many_versions)
 {
     tu_store t;
@@ -795,6 +831,7 @@ int main(void)
     tcase_add_test(tc, handmade_objects);
     tcase_add_loop_test(tc, gc_keeps_history, 0, TU_KINDS);
     tcase_add_test(tc, many_versions);
+    tcase_add_test(tc, archive_many);
     tcase_add_test(tc, oom);
     suite_add_tcase(s, tc);
     return tu_run(s);

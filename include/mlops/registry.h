@@ -132,7 +132,11 @@ MLOPS_API int mlops_registry_get_model(mlops_registry_model **out, mlops_store *
  * prefix cannot narrow the ref listing). Errors: MLOPS_ECORRUPT. */
 MLOPS_API int mlops_registry_list_models(mlops_registry_model ***out, size_t *out_count, mlops_store *store,
                                          const char *prefix);
-/* Renames a model; its versions, aliases, tags and history follow.
+/* Renames a model; its versions, aliases, tags and history follow. Two
+ * ref updates, not one: a crash between them leaves the model under both
+ * names, and so does a writer of new_name changing the copy before a rename
+ * that lost its race to a writer of name could take it back (then
+ * MLOPS_EEXISTS with a message naming both).
  * Errors: MLOPS_ENOTFOUND, MLOPS_EEXISTS (new_name taken), MLOPS_EINVALID. */
 MLOPS_API int mlops_registry_rename_model(mlops_store *store, const char *name, const char *new_name);
 MLOPS_API int mlops_registry_set_model_description(mlops_store *store, const char *name, const char *description);
@@ -243,7 +247,8 @@ typedef enum mlops_registry_event_kind {
     MLOPS_REGISTRY_VERSION_TAG_DELETED = 10, /* detail: the key */
     MLOPS_REGISTRY_ALIAS_SET = 11,           /* old_version: 0 if new, else the version it moved from */
     MLOPS_REGISTRY_ALIAS_DELETED = 12,
-    MLOPS_REGISTRY_STAGE_CHANGED = 13        /* detail: versions archived by archive_existing, "1,4" */
+    MLOPS_REGISTRY_STAGE_CHANGED = 13        /* detail: versions archived by archive_existing, "1,4"
+                                                (past ~64 KiB: "1,4,...,+N more") */
 } mlops_registry_event_kind;
 
 /* One change. Release an array with mlops_registry_history_free. */

@@ -113,17 +113,26 @@ static int to_stage(mlops_registry_version *v, void *p)
     return 0;
 }
 
-/* Archives every other version in c->stage; detail lists them ("1,4"). */
+size_t mlops__reg_archived_list_max = MLOPS_REGISTRY_TEXT_MAX - 64;
+
+/* Archives every other version in c->stage; detail lists them ("1,4",
+ * or "1,4,...,+N more" past mlops__reg_archived_list_max). */
 static int archive_others(mlops__reg_state *st, const stage_ctx *c, mlops__buf *detail)
 {
     mlops_registry_stage archived = MLOPS_REGISTRY_STAGE_ARCHIVED;
+    uint64_t unlisted = 0;
     for (size_t i = 0; i < st->nversions; i++) {
         mlops__reg_ver *e = &st->versions[i];
         if (e->number == c->version || e->stage != c->stage)
             continue;
         MLOPS__TRY(mlops__reg_version_change(c->s, st, e->number, to_stage, &archived));
-        MLOPS__TRY(mlops__buf_printf(detail, "%s%llu", detail->len ? "," : "", (unsigned long long)e->number));
+        if (detail->len + 21 > mlops__reg_archived_list_max)
+            unlisted++;
+        else
+            MLOPS__TRY(mlops__buf_printf(detail, "%s%llu", detail->len ? "," : "", (unsigned long long)e->number));
     }
+    if (unlisted)
+        MLOPS__TRY(mlops__buf_printf(detail, ",+%llu more", (unsigned long long)unlisted));
     return 0;
 }
 

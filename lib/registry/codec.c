@@ -26,9 +26,12 @@ int mlops__reg_put_u32(mlops__buf *b, uint32_t v)
     return mlops__buf_put(b, p, sizeof p);
 }
 
-int mlops__reg_put_str(mlops__buf *b, const char *s)
+int mlops__reg_put_str(mlops__buf *b, const char *s, size_t max, const char *field)
 {
     size_t len = s ? strlen(s) : 0;
+    /* The reader refuses it (as corrupt): never write it. */
+    if (len > max)
+        return mlops__error_set(MLOPS_EINVALID, "registry: %s of %zu bytes, longer than %zu", field, len, max);
     MLOPS__TRY(mlops__reg_put_u32(b, (uint32_t)len));
     return mlops__buf_put(b, s, len);
 }

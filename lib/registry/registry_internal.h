@@ -29,6 +29,9 @@
 #define MLOPS__REG_PREFIX "registry/models/"
 #define MLOPS__REG_REF_MAX (sizeof MLOPS__REG_PREFIX + MLOPS_OID_HEXSZ)
 #define MLOPS__REG_RETRIES 1000
+/* An artifact registered by id is refreshed for gc when older than this
+ * (one just stored is fresh already, and registering stays one flush). */
+#define MLOPS__REG_REFRESH_AGE 60
 
 /* ---- names (names.c) ------------------------------------------------------ */
 
@@ -46,7 +49,9 @@ int mlops__reg_ref_name(char out[MLOPS__REG_REF_MAX], const char *name);
 
 int mlops__reg_put_u64(mlops__buf *b, uint64_t v);
 int mlops__reg_put_u32(mlops__buf *b, uint32_t v);
-int mlops__reg_put_str(mlops__buf *b, const char *s); /* u32 length, bytes; NULL as "" */
+/* u32 length, bytes; NULL as "". Longer than max (what mlops__reg_get_str
+ * would accept for field): MLOPS_EINVALID naming field. */
+int mlops__reg_put_str(mlops__buf *b, const char *s, size_t max, const char *field);
 
 /* Reads fields off a body; any shortfall or bad string is MLOPS_ECORRUPT
  * with a message naming what (the object kind). */
@@ -172,6 +177,12 @@ int mlops__reg_version_result(mlops_registry_version **slot, mlops_store *s, con
 typedef int (*mlops__reg_version_fn)(mlops_registry_version *v, void *ctx);
 int mlops__reg_version_change(mlops_store *s, mlops__reg_state *st, uint64_t number, mlops__reg_version_fn fn,
                               void *ctx);
+
+/* archive_existing's change detail lists archived versions up to this
+ * length, then says how many more (a state's detail is at most
+ * MLOPS_REGISTRY_TEXT_MAX bytes; ~11,000 versions fit). A variable so that
+ * tests can reach the limit without 11,000 versions. */
+extern size_t mlops__reg_archived_list_max;
 
 /* ---- updates (state_update.c) --------------------------------------------------------- */
 

@@ -4,6 +4,9 @@
  * is deleted by compare-and-swap from the state that was copied. If the
  * old model changed in between, the new ref is taken back and the rename
  * starts again from the newer state, so no change made meanwhile is lost.
+ * Not atomic: a crash between the two updates leaves both names, and so
+ * does a writer of the new name changing the copy before it is taken back
+ * (then the call says so: MLOPS_EEXISTS naming both).
  */
 #include <string.h>
 
@@ -70,7 +73,14 @@ static int attempt_cb(void *p)
         return 0;
     /* the old model changed (or went) meanwhile: take the copy back */
     int undo = mlops_ref_delete(c->s, c->new_ref, &fresh);
-    if (undo < 0 && undo != MLOPS_ECONFLICT && undo != MLOPS_ENOTFOUND)
+    if (undo == MLOPS_ECONFLICT)
+        /* Someone changed the copy already: it is theirs now. Say what
+         * happened rather than retry into "already exists". */
+        return mlops__error_set(MLOPS_EEXISTS,
+                                "rename of model '%.256s' to '%.256s' raced with writers of both names: '%.256s' "
+                                "(its copy, changed since) and '%.256s' both exist now",
+                                c->name, c->new_name, c->new_name, c->name);
+    if (undo < 0 && undo != MLOPS_ENOTFOUND)
         return undo;
     return rc == MLOPS_ENOTFOUND ? mlops__reg_not_found(c->name) : rc;
 }

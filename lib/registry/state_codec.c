@@ -86,15 +86,15 @@ static int encode_body(mlops__buf *b, const mlops__reg_state *st)
 {
     unsigned char head[4] = { BODY_VERSION, st->has_prev ? 1 : 0, 0, 0 };
     MLOPS__TRY(mlops__buf_put(b, head, sizeof head));
-    MLOPS__TRY(mlops__reg_put_str(b, st->name));
-    MLOPS__TRY(mlops__reg_put_str(b, st->description));
+    MLOPS__TRY(mlops__reg_put_str(b, st->name, MLOPS_REGISTRY_NAME_MAX, "name"));
+    MLOPS__TRY(mlops__reg_put_str(b, st->description, MLOPS_REGISTRY_TEXT_MAX, "description"));
     MLOPS__TRY(mlops__reg_put_u64(b, (uint64_t)st->created_ms));
     MLOPS__TRY(mlops__reg_put_u64(b, (uint64_t)st->updated_ms));
     MLOPS__TRY(mlops__reg_put_u64(b, st->next_version));
     MLOPS__TRY(mlops__reg_tags_encode(b, &st->tags));
     MLOPS__TRY(mlops__reg_put_u32(b, (uint32_t)st->naliases));
     for (size_t i = 0; i < st->naliases; i++) {
-        MLOPS__TRY(mlops__reg_put_str(b, st->aliases[i].alias));
+        MLOPS__TRY(mlops__reg_put_str(b, st->aliases[i].alias, MLOPS_REGISTRY_ALIAS_MAX, "alias"));
         MLOPS__TRY(mlops__reg_put_u64(b, st->aliases[i].version));
     }
     MLOPS__TRY(encode_runs(b, st));
@@ -104,9 +104,9 @@ static int encode_body(mlops__buf *b, const mlops__reg_state *st)
     MLOPS__TRY(mlops__reg_put_u64(b, (uint64_t)c->time_ms));
     MLOPS__TRY(mlops__reg_put_u64(b, c->version));
     MLOPS__TRY(mlops__reg_put_u64(b, c->old_version));
-    MLOPS__TRY(mlops__reg_put_str(b, c->user));
-    MLOPS__TRY(mlops__reg_put_str(b, c->alias));
-    return mlops__reg_put_str(b, c->detail);
+    MLOPS__TRY(mlops__reg_put_str(b, c->user, MLOPS_REGISTRY_FIELD_MAX, "user"));
+    MLOPS__TRY(mlops__reg_put_str(b, c->alias, MLOPS_REGISTRY_ALIAS_MAX, "change alias"));
+    return mlops__reg_put_str(b, c->detail, MLOPS_REGISTRY_TEXT_MAX, "change detail");
 }
 
 int mlops__reg_state_encode(mlops_oid **links, size_t *nlinks, mlops__buf *body, const mlops__reg_state *st)

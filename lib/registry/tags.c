@@ -99,8 +99,8 @@ int mlops__reg_tags_encode(mlops__buf *b, const mlops__reg_tags *t)
 {
     MLOPS__TRY(mlops__reg_put_u32(b, (uint32_t)t->n));
     for (size_t i = 0; i < t->n; i++) {
-        MLOPS__TRY(mlops__reg_put_str(b, t->v[i].key));
-        MLOPS__TRY(mlops__reg_put_str(b, t->v[i].value));
+        MLOPS__TRY(mlops__reg_put_str(b, t->v[i].key, MLOPS_REGISTRY_TAG_KEY_MAX, "tag key"));
+        MLOPS__TRY(mlops__reg_put_str(b, t->v[i].value, MLOPS_REGISTRY_TAG_VALUE_MAX, "tag value"));
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "common/options.h"
 #include "registry_internal.h"
 #include "store/object_io.h"
+#include "store/object_links.h"
 
 int mlops_registry_register_options_init(mlops_registry_register_options *opts, unsigned int version)
 {
@@ -107,6 +108,11 @@ static int artifact_of(register_ctx *c)
         int rc = mlops_object_size(&c->size, c->s, o->artifact);
         if (rc == MLOPS_ENOTFOUND)
             return mlops__error_set(MLOPS_ENOTFOUND, "artifact %s is not in the store", mlops__hex(o->artifact).s);
+        /* An artifact stored a while ago may be unreferenced and old: a gc
+         * running now could delete it after the version names it, unless
+         * it (and what it links to) is refreshed first, as a put would. */
+        if (rc == 0 && (rc = mlops__object_refresh(c->s, o->artifact, MLOPS__REG_REFRESH_AGE)) < 0)
+            return mlops__error_prefix(rc, "artifact %s", mlops__hex(o->artifact).s);
         c->artifact = *o->artifact;
         return rc;
     }

@@ -35,10 +35,10 @@ static int encode(mlops__buf *b, const mlops_registry_version *v)
     MLOPS__TRY(mlops__reg_put_u64(b, v->size));
     MLOPS__TRY(mlops__reg_put_u64(b, (uint64_t)v->created_ms));
     MLOPS__TRY(mlops__reg_put_u64(b, (uint64_t)v->updated_ms));
-    MLOPS__TRY(mlops__reg_put_str(b, v->run_id));
-    MLOPS__TRY(mlops__reg_put_str(b, v->dataset));
-    MLOPS__TRY(mlops__reg_put_str(b, v->description));
-    MLOPS__TRY(mlops__reg_put_str(b, v->user));
+    MLOPS__TRY(mlops__reg_put_str(b, v->run_id, MLOPS_REGISTRY_FIELD_MAX, "run id"));
+    MLOPS__TRY(mlops__reg_put_str(b, v->dataset, MLOPS_REGISTRY_FIELD_MAX, "dataset"));
+    MLOPS__TRY(mlops__reg_put_str(b, v->description, MLOPS_REGISTRY_TEXT_MAX, "description"));
+    MLOPS__TRY(mlops__reg_put_str(b, v->user, MLOPS_REGISTRY_FIELD_MAX, "user"));
     return mlops__reg_tags_encode(b, &tags);
 }
 

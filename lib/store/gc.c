@@ -11,14 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "chunked.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/options.h"
 #include "object_io.h"
+#include "object_links.h"
 #include "object_list.h"
-#include "structured.h"
 
 typedef struct mark_stack {
     mlops_oid *ids;
@@ -44,43 +43,17 @@ static int push_ref(const char *name, const mlops_oid *id, void *payload)
     return push(payload, id) < 0;
 }
 
-static int push_chunk(void *st, const mlops_oid *id)
+static int push_link(void *st, const mlops_oid *id)
 {
     return push(st, id);
 }
 
-/* Pushes the chunks of a chunked object and the links of a structured
- * object. A chunk index or a structured object that does not verify stops
- * gc: its real links are unknown, deleting is unsafe. One that verifies
- * but does not parse is a user's file that merely starts with the magic:
- * it links to nothing. */
+/* Pushes what id links to. A link list that cannot be read stops gc:
+ * deleting without knowing the real links is unsafe. */
 static int push_links(mark_stack *st, mlops_store *s, const mlops_oid *id)
 {
-    unsigned char head[MLOPS__STRUCT_FIXED];
-    size_t n = 0;
-    int rc = mlops__chunked_foreach(s, id, push_chunk, st);
-    if (rc < 0 && rc != MLOPS_ENOTFOUND)
-        return mlops__error_prefix(rc, "gc stopped");
-    rc = mlops__object_peek(head, sizeof head, &n, s, id);
-    if (rc < 0 && rc != MLOPS_ECORRUPT)
-        return rc;
-    if (!mlops__structured_is(head, n))
-        return 0;
-    void *data = NULL;
-    size_t len = 0;
-    rc = mlops__object_read_all(&data, &len, s, id);
-    if (rc < 0)
-        return mlops__error_prefix(rc, "gc stopped");
-    mlops__structured sobj;
-    if (mlops__structured_parse(&sobj, data, len) < 0)
-        sobj.nlinks = 0;
-    for (size_t i = 0; rc == 0 && i < sobj.nlinks; i++) {
-        mlops_oid link;
-        memcpy(link.id, sobj.links + i * MLOPS_OID_RAWSZ, MLOPS_OID_RAWSZ);
-        rc = push(st, &link);
-    }
-    mlops__free(data);
-    return rc;
+    int rc = mlops__object_foreach_link(s, id, push_link, st);
+    return rc < 0 ? mlops__error_prefix(rc, "gc stopped") : 0;
 }
 
 static int mark(mlops__object_list *l, mlops_store *s, mlops_gc_report *rep)

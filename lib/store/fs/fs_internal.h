@@ -89,6 +89,9 @@ int mlops__fsb_check_writable(const mlops__fsb *fs);
 /* fsyncs path and every parent directory up to and including stop (a
  * prefix of path). Used after creating nested directories. */
 int mlops__fsb_fsync_dirs_up(const char *path, size_t stop_len);
+/* The same on a buffer it cuts as it climbs (no allocation: for use after
+ * a commit, when running out of memory must not fail the call). */
+int mlops__fsb_fsync_dirs_up_in(char *path, size_t stop_len);
 /* 1 if path is a directory, 0 if not or missing. */
 int mlops__fsb_is_dir(const char *path);
 /* 1 if the n bytes at s are lowercase hex digits (s may go on after). */

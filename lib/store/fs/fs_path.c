@@ -85,6 +85,13 @@ int mlops__fsb_fsync_dirs_up(const char *path, size_t stop_len)
     char *tmp = mlops__strdup(path);
     if (!tmp)
         return mlops__error_oom();
+    int rc = mlops__fsb_fsync_dirs_up_in(tmp, stop_len);
+    mlops__free(tmp);
+    return rc;
+}
+
+int mlops__fsb_fsync_dirs_up_in(char *tmp, size_t stop_len)
+{
     int rc = 0;
     size_t len = strlen(tmp);
     for (;;) {
@@ -101,7 +108,6 @@ int mlops__fsb_fsync_dirs_up(const char *path, size_t stop_len)
             break;
         tmp[len] = '\0';
     }
-    mlops__free(tmp);
     return rc;
 }
 

@@ -69,18 +69,15 @@ static void prune_dirs(const mlops__fsb *fs, char *ref_path)
 }
 
 /* Durability of the ref's directory entry (and of new parents). */
-static int sync_ref_dirs(const mlops__fsb *fs, const char *ref_path, int created_dirs)
+/* dir: a copy of the ref's path made before the update, cut here (the
+ * ref is already moved: nothing may fail for lack of memory now). */
+static int sync_ref_dirs(const mlops__fsb *fs, char *dir, int created_dirs)
 {
     if (fs->durability == MLOPS_DURABILITY_NONE)
         return 0;
-    const char *slash = strrchr(ref_path, '/');
-    char *dir = mlops__strndup(ref_path, (size_t)(slash - ref_path));
-    if (!dir)
-        return mlops__error_oom();
+    *strrchr(dir, '/') = '\0';
     size_t stop = created_dirs ? strlen(fs->root) + 5 : strlen(dir);
-    int rc = mlops__fsb_fsync_dirs_up(dir, stop);
-    mlops__free(dir);
-    return rc;
+    return mlops__fsb_fsync_dirs_up_in(dir, stop);
 }
 
 static int conflict_with_children(const char *name)
@@ -193,7 +190,8 @@ static int update_locked(mlops__fsb *fs, const char *name, char *ref_path, const
                          const mlops_oid *new_id, char *tmp)
 {
     mlops__fsb_lock lock = { NULL, -1, 0 };
-    int rc = mlops__fsb_lock_acquire(&lock, fs, name, ref_path);
+    char *dir = mlops__strdup(ref_path);
+    int rc = dir ? mlops__fsb_lock_acquire(&lock, fs, name, ref_path) : mlops__error_oom();
     if (rc < 0) {
         prune_dirs(fs, ref_path); /* parents it may have made for the lock */
         goto out;
@@ -206,13 +204,14 @@ static int update_locked(mlops__fsb *fs, const char *name, char *ref_path, const
         rc = new_id ? write_value(&lock, ref_path, name, tmp) : remove_ref(&lock, ref_path);
     mlops__fsb_lock_release(&lock, 1);
     if (rc == 0)
-        rc = sync_ref_dirs(fs, ref_path, lock.created_dirs);
+        rc = sync_ref_dirs(fs, dir, lock.created_dirs);
     if (rc < 0 || !new_id)
         prune_dirs(fs, ref_path);
 out:
     if (tmp && rc < 0)
         unlink(tmp);
     mlops__free(tmp);
+    mlops__free(dir);
     return rc;
 }
 
