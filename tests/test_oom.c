@@ -29,10 +29,15 @@ static void disarm(void)
     cur_alloc->fail_at = 0;
 }
 
+/* A failed put leaves no object: once published, nothing may fail. */
 static int op_put_small(ctx *c)
 {
     mlops_oid id;
-    return mlops_object_put(&id, c->t.s, "a new small object", 18);
+    int rc = mlops_object_put(&id, c->t.s, "a new small object", 18);
+    disarm();
+    mlops_oid_hash(&id, "a new small object", 18);
+    ck_assert_int_eq(mlops_object_exists(c->t.s, &id), rc == 0);
+    return rc;
 }
 
 static int op_put_big(ctx *c)
@@ -187,6 +192,19 @@ static int op_log_append(ctx *c)
     return rc;
 }
 
+static int count_rec(const void *r, size_t len, void *payload);
+
+/* One append: the record is there exactly when the call succeeded. */
+static int op_log_append_once(ctx *c)
+{
+    int rc = mlops_log_append(c->t.s, "oom/log", "new record", 10);
+    disarm();
+    int n = 0;
+    ck_assert_int_eq(mlops_log_foreach(c->t.s, "oom/log", count_rec, &n), 0);
+    ck_assert_int_eq(n, rc == 0 ? 2 : 1);
+    return rc;
+}
+
 static int count_rec(const void *r, size_t len, void *payload)
 {
     (void)r;
@@ -248,9 +266,15 @@ static int op_gc(ctx *c)
     return mlops_store_gc(&r, c->t.s, &o, NULL, NULL);
 }
 
+/* The durability setup opens stores with (the default, COMMIT, unless a
+ * test asks for another). */
+static mlops_durability setup_durability = MLOPS_DURABILITY_COMMIT;
+
 static void setup(ctx *c, int kind)
 {
-    tu_store_open(&c->t, kind, NULL);
+    mlops_store_options o = MLOPS_STORE_OPTIONS_INIT;
+    o.durability = setup_durability;
+    tu_store_open(&c->t, kind, &o);
     c->tmp = tu_mkdtemp();
     c->big_id = tu_put(c->t.s, c->big, BIG);
     c->small_id = tu_put_str(c->t.s, "small");
@@ -348,6 +372,17 @@ OOM_TEST(log_read)
 OOM_TEST(verify)
 OOM_TEST(gc)
 
+/* With durability FULL, which fsyncs the directories after an object is
+ * published and after a log record is written. */
+START_TEST(oom_full)
+{
+    setup_durability = MLOPS_DURABILITY_FULL;
+    oom_loop(_i, "put_small (FULL)", op_put_small);
+    oom_loop(_i, "log_append (FULL)", op_log_append_once);
+    setup_durability = MLOPS_DURABILITY_COMMIT;
+}
+END_TEST
+
 /* opening a store: each failure leaks nothing, and the directory still
  * opens normally afterwards */
 START_TEST(oom_open)
@@ -398,6 +433,7 @@ static Suite *oom_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, oom_open, 0, TU_KINDS);
     tcase_add_loop_test(tc, oom_put_small, 0, TU_KINDS);
+    tcase_add_loop_test(tc, oom_full, 0, TU_KINDS);
     tcase_add_loop_test(tc, oom_put_big, 0, TU_KINDS);
     tcase_add_loop_test(tc, oom_get, 0, TU_KINDS);
     tcase_add_loop_test(tc, oom_get_file, 0, TU_KINDS);

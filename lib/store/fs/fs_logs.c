@@ -93,18 +93,24 @@ static int segment_name(char out[MLOPS__FSB_SEG_LEN + 1])
     return 0;
 }
 
+/* l->seg names a segment only once it exists: a name left behind by a
+ * failed creation would make every later commit point fsync a missing
+ * file (sync_entry, logs_sync_all). */
 static int create_segment(mlops__fsb *fs, mlops__fsb_log *l)
 {
     int created = 0;
+    char seg[MLOPS__FSB_SEG_LEN + 1];
+    l->seg[0] = '\0';
     for (int attempt = 0; attempt < 8; attempt++) {
-        MLOPS__TRY(segment_name(l->seg));
-        char *path = mlops__fsb_path(fs, "logs/%s/%s", l->name, l->seg);
+        MLOPS__TRY(segment_name(seg));
+        char *path = mlops__fsb_path(fs, "logs/%s/%s", l->name, seg);
         if (!path)
             return mlops__error_oom();
         l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         int err = errno;
         mlops__free(path);
         if (l->fd >= 0) {
+            memcpy(l->seg, seg, sizeof seg);
             l->size = 0;
             l->dir_synced = 0;
             l->created_dirs = created;
@@ -128,12 +134,10 @@ static int create_segment(mlops__fsb *fs, mlops__fsb_log *l)
                 return rc;
             created = 1;
         } else if (err != EEXIST) {
-            l->seg[0] = '\0';
             return mlops__error_errno(err, "cannot create a segment of log '%s' in '%s/logs'", l->name,
                                       fs->root);
         }
     }
-    l->seg[0] = '\0';
     return mlops__error_set(MLOPS_EIO, "cannot create a segment of log '%s'", l->name);
 }
 
@@ -176,7 +180,7 @@ static void abandon(mlops__fsb *fs, mlops__fsb_log *l)
     l->seg[0] = '\0';
 }
 
-static int sync_entry(mlops__fsb *fs, size_t i);
+static int sync_entry(mlops__fsb *fs, size_t i, char *path);
 
 static int fs_log_append(mlops_backend *b, const char *log, const void *data, size_t len)
 {
@@ -189,6 +193,12 @@ static int fs_log_append(mlops_backend *b, const char *log, const void *data, si
     mlops__fsb_log *l = rc == 0 ? &fs->logs[i] : NULL;
     if (rc == 0)
         rc = ensure_open(fs, l);
+    /* FULL: the fsync after the write must not need memory, or a record
+     * already in the log would be reported as not appended. */
+    char *path = NULL;
+    if (rc == 0 && fs->durability == MLOPS_DURABILITY_FULL &&
+        !(path = mlops__fsb_path(fs, "logs/%s/%s", l->name, l->seg)))
+        rc = mlops__error_oom();
     if (rc == 0 && len > 0) {
         /* One writer per segment (this instance, under this mutex): the
          * bytes land contiguously even if write() needs several calls. */
@@ -206,13 +216,16 @@ static int fs_log_append(mlops_backend *b, const char *log, const void *data, si
         l->last_use = fs->append_seq;
     pthread_mutex_unlock(&fs->state);
     if (rc == 0 && fs->durability == MLOPS_DURABILITY_FULL)
-        rc = sync_entry(fs, i);
+        return sync_entry(fs, i, path);
+    mlops__free(path);
     return rc;
 }
 
 /* fsyncs entry i outside the mutex (on a dup of its fd, or a fresh one if
- * the table closed it) so other logs keep appending meanwhile. */
-static int sync_entry(mlops__fsb *fs, size_t i)
+ * the table closed it) so other logs keep appending meanwhile. path (may
+ * be NULL; consumed) is the segment's path, made beforehand by a caller
+ * that must not fail for lack of memory here. */
+static int sync_entry(mlops__fsb *fs, size_t i, char *path)
 {
     char seg[MLOPS__FSB_SEG_LEN + 1];
     pthread_mutex_lock(&fs->state);
@@ -222,13 +235,20 @@ static int sync_entry(mlops__fsb *fs, size_t i)
     int need_dir = !l->dir_synced, created_dirs = l->created_dirs;
     if (!l->seg[0] || (seq <= l->synced_seq && !need_dir)) {
         pthread_mutex_unlock(&fs->state);
+        mlops__free(path);
         return 0;
     }
     memcpy(seg, l->seg, sizeof seg);
     int fd = l->fd >= 0 ? fcntl(l->fd, F_DUPFD_CLOEXEC, 0) : -1;
     pthread_mutex_unlock(&fs->state);
 
-    char *path = mlops__fsb_path(fs, "logs/%s/%s", name, seg);
+    size_t plen = path ? strlen(path) : 0;
+    if (path && (plen < MLOPS__FSB_SEG_LEN || strcmp(path + plen - MLOPS__FSB_SEG_LEN, seg) != 0)) {
+        mlops__free(path); /* the segment changed meanwhile */
+        path = NULL;
+    }
+    if (!path)
+        path = mlops__fsb_path(fs, "logs/%s/%s", name, seg);
     if (!path) {
         if (fd >= 0)
             close(fd);
@@ -245,7 +265,7 @@ static int sync_entry(mlops__fsb *fs, size_t i)
     if (rc == 0 && need_dir) {
         *strrchr(path, '/') = '\0';
         /* New parents: their entries up to logs/ must be durable too. */
-        rc = mlops__fsb_fsync_dirs_up(path, created_dirs ? strlen(fs->root) + 5 : strlen(path));
+        rc = mlops__fsb_fsync_dirs_up_in(path, created_dirs ? strlen(fs->root) + 5 : strlen(path));
     }
     mlops__free(path);
     if (rc == 0) {
@@ -274,7 +294,7 @@ static int fs_log_sync(mlops_backend *b, const char *log)
         i++;
     int found = i < fs->nlogs;
     pthread_mutex_unlock(&fs->state);
-    return found ? sync_entry(fs, i) : 0; /* nothing appended here */
+    return found ? sync_entry(fs, i, NULL) : 0; /* nothing appended here */
 }
 
 int mlops__fsb_logs_sync_all(mlops__fsb *fs, int syncfs_done, uint64_t covered)
@@ -294,7 +314,7 @@ int mlops__fsb_logs_sync_all(mlops__fsb *fs, int syncfs_done, uint64_t covered)
         }
         pthread_mutex_unlock(&fs->state);
         if (!syncfs_done)
-            MLOPS__TRY(sync_entry(fs, i));
+            MLOPS__TRY(sync_entry(fs, i, NULL));
     }
 }
 

@@ -257,11 +257,15 @@ static int replace_damaged(fs_writer *w, const char *final)
     return e;
 }
 
+/* -EAGAIN: the blob that was in the way is gone (gc removed it between
+ * our link and our look at it): link again. */
 static int publish_once(fs_writer *w, const char *final, int *exists)
 {
     int e = w->anon ? mlops__fs_link_fd(w->fd, final) : mlops__fs_link(w->tmp, final);
     struct stat st;
-    if (e == -EEXIST && stat(final, &st) == 0 && (uint64_t)st.st_size != w->size) {
+    if (e == -EEXIST && stat(final, &st) < 0)
+        return errno == ENOENT ? -EAGAIN : -errno;
+    if (e == -EEXIST && (uint64_t)st.st_size != w->size) {
         e = replace_damaged(w, final);
         if (e == 0 && !w->anon) {
             mlops__free(w->tmp);
@@ -270,10 +274,12 @@ static int publish_once(fs_writer *w, const char *final, int *exists)
         return e;
     }
     if (e == -EEXIST) {
-        *exists = 1; /* same id, same bytes: someone was faster */
-        /* Refresh its time so gc's grace period covers the writer that is
-         * about to reference it again; best effort (another user's file). */
-        (void)utimensat(AT_FDCWD, final, NULL, 0);
+        /* Same id, same bytes: someone was faster. Refresh its time so
+         * gc's grace period covers the writer that is about to reference
+         * it again; best effort (another user's file), unless it is gone. */
+        if (utimensat(AT_FDCWD, final, NULL, 0) < 0 && errno == ENOENT)
+            return -EAGAIN;
+        *exists = 1;
         return 0;
     }
     if (!w->anon && (e == -EPERM || e == -EOPNOTSUPP || e == -ENOSYS)) {
@@ -289,30 +295,31 @@ static int publish_once(fs_writer *w, const char *final, int *exists)
 /* *created is set when the fanout directory had to be made. */
 static int publish(fs_writer *w, const char *final, int *exists, int *created)
 {
-    int e = publish_once(w, final, exists);
-    if (e == -ENOENT) {
-        MLOPS__TRY(make_fanout_dir(final));
-        *created = 1;
+    int e = -EAGAIN;
+    for (int attempt = 0; attempt < 4 && e == -EAGAIN; attempt++) {
         e = publish_once(w, final, exists);
+        if (e == -ENOENT && !*created) {
+            MLOPS__TRY(make_fanout_dir(final));
+            *created = 1;
+            e = -EAGAIN;
+        }
     }
     if (e < 0)
         return mlops__error_errno(-e, "cannot publish '%s' as '%s'", w->tmp, final);
     return 0;
 }
 
-/* FULL mode: the object and its directory entries are durable now. */
-static int make_durable(mlops__fsb *fs, const char *final, int exists, int created)
+/* FULL mode: the object and its directory entries are durable now. The
+ * object is already published, so nothing here may fail for lack of
+ * memory: final is cut in place (the caller frees it next). */
+static int make_durable(mlops__fsb *fs, char *final, int exists, int created)
 {
     if (exists)
         MLOPS__TRY(mlops__fsb_fsync_file(final, 0)); /* another writer's, maybe unsynced */
     size_t root_len = strlen(fs->root);
-    char *dir = mlops__strndup(final, strlen(final) - (MLOPS_OID_HEXSZ - 2) - 1);
-    if (!dir)
-        return mlops__error_oom();
+    final[strlen(final) - (MLOPS_OID_HEXSZ - 2) - 1] = '\0';
     /* With a new fanout dir, objects/ needs its entry synced too. */
-    int rc = mlops__fsb_fsync_dirs_up(dir, created ? root_len + 1 + 7 : strlen(dir));
-    mlops__free(dir);
-    return rc;
+    return mlops__fsb_fsync_dirs_up_in(final, created ? root_len + 1 + 7 : strlen(final));
 }
 
 static int fs_obj_write_commit(mlops_backend *b, void *wp, const mlops_oid *id)
