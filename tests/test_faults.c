@@ -542,6 +542,46 @@ START_TEST(create_faults)
 }
 END_TEST
 
+/* The first append to a log failing for lack of space leaves no log
+ * behind (an empty one used to be listed and read as existing), and the
+ * handle appends and commits normally afterwards. */
+static int count_one(const void *rec, size_t len, void *payload)
+{
+    (void)rec, (void)len;
+    ++*(int *)payload;
+    return 0;
+}
+
+static int list_one(const char *name, void *payload)
+{
+    ck_assert_str_ne(name, "fresh/metrics");
+    ++*(int *)payload;
+    return 0;
+}
+
+START_TEST(first_append_no_space)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL);
+    mlops__fault_arm(MLOPS__FAULT_WRITE, 1, ENOSPC);
+    tu_assert_err(mlops_log_append(t.s, "fresh/metrics", "point", 5), MLOPS_ENOSPACE);
+    mlops__fault_reset();
+    int n = 0;
+    tu_assert_err(mlops_log_foreach(t.s, "fresh/metrics", count_one, &n), MLOPS_ENOTFOUND);
+    ck_assert_int_eq(mlops_log_list(t.s, NULL, list_one, &n), 0);
+    ck_assert_int_eq(n, 0);
+    char *dir = tu_path("%s/logs/fresh", t.dir);
+    ck_assert(!tu_exists(dir));
+    free(dir);
+    mlops_oid id = tu_put_str(t.s, "after");
+    ck_assert_int_eq(mlops_ref_set(t.s, "after", &id, NULL), 0);
+    ck_assert_int_eq(mlops_log_append(t.s, "fresh/metrics", "point", 5), 0);
+    ck_assert_int_eq(mlops_log_foreach(t.s, "fresh/metrics", count_one, &n), 0);
+    ck_assert_int_eq(n, 1);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -567,6 +607,7 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, enospc_code);
     tcase_add_test(tc, get_file_faults);
     tcase_add_test(tc, create_faults);
+    tcase_add_test(tc, first_append_no_space);
     suite_add_tcase(s, tc);
     return s;
 }

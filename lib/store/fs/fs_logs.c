@@ -170,14 +170,38 @@ static int ensure_open(mlops__fsb *fs, mlops__fsb_log *l)
 
 /* The write failed and could not be undone: stop using this segment, whose
  * tail may hold a partial frame (readers skip a torn tail). What it holds
- * before must still become durable: fsync it now, or failing that make
- * the next commit point sync the whole filesystem. */
+ * before, and its directory entry, must still become durable: the next
+ * commit point syncs the whole filesystem (no fsync here, under the
+ * mutex). */
 static void abandon(mlops__fsb *fs, mlops__fsb_log *l)
 {
-    if (fs->durability != MLOPS_DURABILITY_NONE && l->last_seq > l->synced_seq && mlops__fs_fsync(l->fd) < 0)
+    if (fs->durability != MLOPS_DURABILITY_NONE && (l->last_seq > l->synced_seq || !l->dir_synced))
         fs->pending_overflow = 1;
     close_entry(fs, l);
     l->seg[0] = '\0';
+}
+
+/* The first write of a new segment failed and was undone: remove the empty
+ * file (and the log's directory if this made it), so that a log nobody
+ * appended to does not appear to exist. Best effort. */
+static void drop_empty(mlops__fsb *fs, mlops__fsb_log *l)
+{
+    char *path = mlops__fsb_path(fs, "logs/%s/%s", l->name, l->seg);
+    if (!path)
+        return;
+    close_entry(fs, l);
+    if (unlink(path) == 0) {
+        l->seg[0] = '\0';
+        /* The directories the segment's creation made, up to logs/; rmdir
+         * fails, rightly, where another writer's file is. */
+        size_t stop = strlen(fs->root) + 5; /* "<root>/logs" */
+        for (char *slash; l->created_dirs && (slash = strrchr(path, '/')) && (size_t)(slash - path) > stop;) {
+            *slash = '\0';
+            if (rmdir(path) < 0)
+                break;
+        }
+    }
+    mlops__free(path);
 }
 
 static int sync_entry(mlops__fsb *fs, size_t i, char *path);
@@ -207,6 +231,8 @@ static int fs_log_append(mlops_backend *b, const char *log, const void *data, si
             rc = mlops__error_errno(-e, "cannot append to log '%s'", log);
             if (ftruncate(l->fd, (off_t)l->size) < 0)
                 abandon(fs, l);
+            else if (l->size == 0)
+                drop_empty(fs, l);
         } else {
             l->size += len;
             l->last_seq = ++fs->append_seq;
