@@ -583,6 +583,37 @@ START_TEST(latest_values_merge)
 }
 END_TEST
 
+/* Full ties between writers (same step and time) end on the same value
+ * whichever flushes last: NaN never beats a number, +0.0 beats -0.0. */
+START_TEST(latest_ties_converge)
+{
+    static const double pairs[][2] = { { NAN, 1.0 }, { -0.0, 0.0 }, { NAN, -INFINITY } };
+    static const uint64_t want[] = { 0x3ff0000000000000ull, 0, 0xfff0000000000000ull };
+    for (size_t p = 0; p < 3; p++)
+        for (int order = 0; order < 2; order++) {
+            tu_store t;
+            mlops_run a, b;
+            mlops_run_info *info;
+            mlops_oid ref;
+            tu_store_open(&t, _i, NULL);
+            record_create(t.s, RUN_A);
+            run_init(&a, t.s, RUN_A, 0);
+            run_init(&b, t.s, RUN_A, 0);
+            OK(mlops_run_log_metric(&a, "m", pairs[p][0], 5, 100));
+            OK(mlops_run_log_metric(&b, "m", pairs[p][1], 5, 100));
+            OK(mlops_run_flush(order ? &b : &a));
+            OK(mlops_run_flush(order ? &a : &b));
+            OK(mlops__run_record_read(&info, &ref, t.s, RUN_A));
+            ck_assert_msg(bits(latest(info, "m")->value) == want[p], "pair %zu, order %d: %.17g", p, order,
+                          latest(info, "m")->value);
+            mlops_run_info_free(info);
+            run_dispose(&a);
+            run_dispose(&b);
+            tu_store_destroy(&t);
+        }
+}
+END_TEST
+
 /* ---- concurrency and crashes ------------------------------------------- */
 
 enum { THREADS = 4, PER_THREAD = 100000 };
@@ -793,6 +824,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, history_order_range_downsample, 0, TU_KINDS);
     tcase_add_loop_test(tc, batches, 0, TU_KINDS);
     tcase_add_loop_test(tc, latest_values_merge, 0, TU_KINDS);
+    tcase_add_loop_test(tc, latest_ties_converge, 0, TU_KINDS);
     tcase_add_test(tc, oom_log_and_read);
     suite_add_tcase(s, tc);
     tc = tcase_create("concurrency");

@@ -305,13 +305,26 @@ START_TEST(artifacts_file_and_directory)
     ck_assert_int_eq(mlops_run_log_artifact(&id, run, tree, "checkpoint"), 0);
     tu_assert_err(mlops_run_log_artifact(&id, run, file, "../up"), MLOPS_EINVALID);
     tu_assert_err(mlops_run_log_artifact(&id, run, "/no/such/file", NULL), MLOPS_ENOTFOUND);
+    /* one tree: a file where another artifact needs a directory, either way
+     * round, is refused (the export could not lay both out) */
+    tu_assert_err(mlops_run_log_artifact(&id, run, file, "checkpoint"), MLOPS_EEXISTS);
+    tu_assert_err(mlops_run_log_artifact(&id, run, file, "checkpoint/sub"), MLOPS_EEXISTS);
+    tu_assert_err(mlops_run_log_artifact(&id, run, file, "model.bin/inner"), MLOPS_EEXISTS);
+    tu_assert_err(mlops_run_log_artifact(&id, run, tree, "model.bin"), MLOPS_EEXISTS);
+    ck_assert_int_eq(mlops_run_log_artifact(&id, run, file, "checkpoint-x"), 0); /* a sibling, not under it */
+    ck_assert_int_eq(mlops_run_log_artifact(&id, run, file, "checkpoint/a.txt"), 0); /* replaces the file */
     mlops_run_info *info = NULL;
     ck_assert_int_eq(mlops_run_get(&info, t.s, mlops_run_id(run)), 0);
-    ck_assert_uint_eq(info->nartifacts, 3);
-    ck_assert_str_eq(info->artifacts[0].name, "checkpoint/a.txt");
-    ck_assert_str_eq(info->artifacts[1].name, "checkpoint/sub/b.txt");
-    ck_assert_uint_eq(info->artifacts[1].size, 2);
-    ck_assert_str_eq(info->artifacts[2].name, "model.bin");
+    ck_assert_uint_eq(info->nartifacts, 4);
+    ck_assert_str_eq(info->artifacts[0].name, "checkpoint-x"); /* '-' sorts before '/' */
+    ck_assert_str_eq(info->artifacts[1].name, "checkpoint/a.txt");
+    ck_assert_uint_eq(info->artifacts[1].size, 7); /* replaced */
+    mlops_run_info_free(info);
+    ck_assert_int_eq(mlops_run_get(&info, t.s, mlops_run_id(run)), 0);
+    ck_assert_uint_eq(info->nartifacts, 4);
+    ck_assert_str_eq(info->artifacts[2].name, "checkpoint/sub/b.txt");
+    ck_assert_uint_eq(info->artifacts[2].size, 2);
+    ck_assert_str_eq(info->artifacts[3].name, "model.bin");
     mlops_run_info_free(info);
     /* gc keeps artifacts: the run record links to them */
     mlops_gc_options go = MLOPS_GC_OPTIONS_INIT;
@@ -348,6 +361,72 @@ static void *goc_thread(void *p)
     mlops_experiment_free(e);
     return NULL;
 }
+
+typedef struct rename_arg {
+    mlops_store *s;
+    const char *id;
+    char name[48];
+    pthread_barrier_t *go;
+    int rc;
+} rename_arg;
+
+static void *rename_thread(void *p)
+{
+    rename_arg *a = p;
+    pthread_barrier_wait(a->go);
+    a->rc = mlops_experiment_rename(a->s, a->id, a->name);
+    return NULL;
+}
+
+/* Two renames of one experiment at once: the name it ends with is the only
+ * one that finds it; the other new name and the old one are free again
+ * (a rename once dropped the name it had read before its update, leaving
+ * the other rename's claim behind). */
+START_TEST(concurrent_renames_leave_one_name)
+{
+    tu_store t;
+    tu_store_open(&t, _i, NULL);
+    pthread_barrier_t go;
+    for (int round = 0; round < 40; round++) {
+        char base[16];
+        snprintf(base, sizeof base, "e%d", round);
+        mlops_experiment *e = NULL;
+        ck_assert_int_eq(mlops_experiment_create(&e, t.s, base), 0);
+        rename_arg args[2];
+        pthread_t th[2];
+        ck_assert_int_eq(pthread_barrier_init(&go, NULL, 2), 0);
+        for (int k = 0; k < 2; k++) {
+            args[k] = (rename_arg){ t.s, e->id, "", &go, -1 };
+            snprintf(args[k].name, sizeof args[k].name, "%s-%c", base, 'B' + k);
+            ck_assert_int_eq(pthread_create(&th[k], NULL, rename_thread, &args[k]), 0);
+        }
+        for (int k = 0; k < 2; k++) {
+            pthread_join(th[k], NULL);
+            ck_assert_msg(args[k].rc == 0, "round %d: %s", round, mlops_error_last());
+        }
+        pthread_barrier_destroy(&go);
+        mlops_experiment *now = NULL;
+        ck_assert_int_eq(mlops_experiment_get(&now, t.s, e->id), 0);
+        ck_assert(strcmp(now->name, args[0].name) == 0 || strcmp(now->name, args[1].name) == 0);
+        for (int k = 0; k < 3; k++) {
+            const char *name = k < 2 ? args[k].name : base;
+            mlops_experiment *found = NULL;
+            int rc = mlops_experiment_get(&found, t.s, name);
+            if (strcmp(name, now->name) == 0) {
+                ck_assert_int_eq(rc, 0);
+                ck_assert_str_eq(found->id, e->id);
+            } else {
+                ck_assert_msg(rc == MLOPS_ENOTFOUND, "round %d: '%s' still finds experiment %s", round, name,
+                              found ? found->id : "?");
+            }
+            mlops_experiment_free(found);
+        }
+        mlops_experiment_free(now);
+        mlops_experiment_free(e);
+    }
+    tu_store_destroy(&t);
+}
+END_TEST
 
 START_TEST(get_or_create_races_to_one_id)
 {
@@ -1217,6 +1296,7 @@ static Suite *track_records_suite(void)
     tcase_add_test(tc, failed_automatic_append_neither_loses_nor_duplicates);
     tcase_add_loop_test(tc, artifacts_file_and_directory, 0, TU_KINDS);
     tcase_add_loop_test(tc, get_or_create_races_to_one_id, 0, TU_KINDS);
+    tcase_add_loop_test(tc, concurrent_renames_leave_one_name, 0, TU_KINDS);
     tcase_add_test(tc, validation_rules);
     tcase_add_test(tc, record_run_roundtrip);
     tcase_add_test(tc, record_experiment_roundtrip);

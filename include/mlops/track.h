@@ -170,7 +170,9 @@ MLOPS_API int mlops_run_log_metric_batch(mlops_run *run, const char *key, const 
                                          const int64_t *steps, const int64_t *timestamps, size_t n);
 /* Stores a file or a directory (recursively) as artifacts under name
  * (NULL: the file's base name). *out_id (may be NULL) gets the object id
- * of a file, or of the directory's listing. */
+ * of a file, or of the directory's listing. Logging a file again under its
+ * name replaces it; a name that is a file where another artifact needs a
+ * directory ("model" and "model/w.bin") is MLOPS_EEXISTS. */
 MLOPS_API int mlops_run_log_artifact(mlops_oid *out_id, mlops_run *run, const char *path, const char *name);
 /* A durability point: appends buffered points and makes them durable,
  * then records the latest values in the run record. */

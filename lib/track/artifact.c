@@ -128,6 +128,28 @@ static int put_listing(mlops_oid *out, mlops_store *s, const art_list *l)
     return rc;
 }
 
+/* 1 if file a would be a directory on b's path ("a" and "a/b"). */
+static int is_dir_of(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return strncmp(a, b, n) == 0 && b[n] == '/';
+}
+
+/* A run's artifacts are files of one tree: no name may be a directory of
+ * another (the export, and MLflow, could not lay both out). */
+static int check_tree(const mlops_run_info *info, const art_list *l)
+{
+    for (size_t j = 0; j < l->n; j++)
+        for (size_t i = 0; i < info->nartifacts; i++) {
+            const char *old = info->artifacts[i].name, *neu = l->items[j].name;
+            if (is_dir_of(old, neu) || is_dir_of(neu, old))
+                return mlops__error_set(MLOPS_EEXISTS, "run %s: artifact '%s' and '%s' cannot both exist (one is a "
+                                        "file where the other needs a directory)",
+                                        info->run_id, old, neu);
+        }
+    return 0;
+}
+
 /* Edit callback: merges the new entries (sorted by name) into the record's
  * (sorted by name); a new entry replaces one of the same name, as logging
  * a file again under its name does in MLflow. */
@@ -136,6 +158,7 @@ static int merge_artifacts(mlops_run_info *info, void *payload)
     const art_list *l = payload;
     if (info->status != MLOPS_RUN_RUNNING)
         return mlops__error_set(MLOPS_EINVALID, "run %s has ended: no more logging", info->run_id);
+    MLOPS__TRY(check_tree(info, l));
     size_t cap = info->nartifacts + l->n, n = 0, i = 0, j = 0;
     mlops_artifact *out = mlops__calloc(cap ? cap : 1, sizeof *out);
     if (!out)

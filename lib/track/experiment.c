@@ -296,19 +296,40 @@ int mlops_experiment_list(mlops_experiment ***out, size_t *count, mlops_store *s
     return 0;
 }
 
+typedef struct rename_edit {
+    const char *new_name;
+    char *replaced; /* the name the successful write replaced */
+} rename_edit;
+
 static int set_name(mlops_experiment *e, void *payload)
 {
-    char *name = mlops__strdup(payload);
+    rename_edit *r = payload;
+    char *name = mlops__strdup(r->new_name);
     if (!name)
         return mlops__error_oom();
-    mlops__free(e->name);
+    mlops__free(r->replaced);
+    r->replaced = e->name;
     e->name = name;
     return 0;
 }
 
+/* Drops the claim of a name the record no longer has, if it is still ours
+ * (a claim names the id: its object is the same for the same id). */
+static int drop_claim(mlops_store *s, const char *name, const char *id)
+{
+    char ref[128];
+    mlops_oid claim;
+    MLOPS__TRY(name_ref(ref, name));
+    MLOPS__TRY(mlops_object_put_structured(&claim, s, NAME_TYPE, NULL, 0, id, strlen(id)));
+    int rc = mlops_ref_delete(s, ref, &claim);
+    return rc == MLOPS_ENOTFOUND || rc == MLOPS_ECONFLICT ? 0 : rc;
+}
+
 /* Three steps, each atomic on its own: take the new name (create-only, so
  * a taken name fails before anything changes), point the record at it,
- * drop the old name. A failure in the middle gives the new name back. */
+ * drop the claim of the name that write replaced (read in the write's own
+ * compare-and-swap: a concurrent rename may have changed it since we
+ * looked). A failure in the middle gives the new name back. */
 int mlops_experiment_rename(mlops_store *s, const char *id, const char *new_name)
 {
     if (!s || !id)
@@ -316,20 +337,23 @@ int mlops_experiment_rename(mlops_store *s, const char *id, const char *new_name
     MLOPS__TRY(mlops__track_check_name(new_name, "experiment name"));
     mlops_experiment *e = NULL;
     MLOPS__TRY(read_record(&e, NULL, s, id));
-    char old[128], fresh[128];
-    int same = strcmp(e->name, new_name) == 0;
-    int rc = same ? 0 : name_ref(old, e->name);
+    char fresh[128];
+    int same = strcmp(e->name, new_name) == 0, rc = 0;
     mlops_experiment_free(e);
-    if (same || rc < 0)
-        return rc;
+    if (same)
+        return 0;
     MLOPS__TRY(name_ref(fresh, new_name));
     MLOPS__TRY(claim_name(s, new_name, id));
-    if ((rc = update_record(s, id, set_name, (void *)new_name)) < 0) {
+    rename_edit r = { new_name, NULL };
+    if ((rc = update_record(s, id, set_name, &r)) < 0) {
+        mlops__free(r.replaced);
         (void)mlops_ref_delete(s, fresh, NULL);
         return rc;
     }
-    int d = mlops_ref_delete(s, old, NULL);
-    return d == MLOPS_ENOTFOUND ? 0 : d;
+    if (r.replaced && strcmp(r.replaced, new_name) != 0)
+        rc = drop_claim(s, r.replaced, id);
+    mlops__free(r.replaced);
+    return rc;
 }
 
 static int set_lifecycle(mlops_experiment *e, void *payload)

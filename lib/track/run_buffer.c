@@ -13,6 +13,7 @@
  * their own log segment (the store's doing), so nothing here coordinates
  * them; only the run record's latest values are merged, by CAS.
  */
+#include <math.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -206,15 +207,28 @@ int mlops_run_log_metric_batch(mlops_run *run, const char *key, const double *va
 
 /* ---- appending --------------------------------------------------------- */
 
+/* The value's rank in the tie-break: a total order, so that writers
+ * flushing in any order agree on the latest value. NaN lowest (it never
+ * beats a number), then the numbers, -0.0 below +0.0. */
+static int value_cmp(double a, double b)
+{
+    int na = isnan(a), nb = isnan(b);
+    if (na || nb)
+        return na == nb ? 0 : na ? -1 : 1;
+    if (a != b)
+        return a < b ? -1 : 1;
+    return signbit(a) == signbit(b) ? 0 : signbit(a) ? -1 : 1;
+}
+
 /* MLflow's "latest" is the point with the largest (step, timestamp,
- * value); on a full tie the later one wins. NaN never beats a number. */
+ * value); on a full tie (the same value) the later one wins. */
 static int newer(int64_t s1, int64_t t1, double v1, int64_t s2, int64_t t2, double v2)
 {
     if (s1 != s2)
         return s1 > s2;
     if (t1 != t2)
         return t1 > t2;
-    return !(v1 < v2);
+    return value_cmp(v1, v2) >= 0;
 }
 
 static void note_latest(mlops__key_buffer *kb, size_t from, size_t to)
