@@ -542,16 +542,23 @@ static const mlops_metric_latest *latest(const mlops_run_info *info, const char 
     return NULL;
 }
 
+/* A store of the loop's kind with run A and two handles on it, as two
+ * processes writing one run would have. */
+static void two_writers(tu_store *t, int kind, mlops_run *a, mlops_run *b)
+{
+    tu_store_open(t, kind, NULL);
+    record_create(t->s, RUN_A);
+    run_init(a, t->s, RUN_A, 0);
+    run_init(b, t->s, RUN_A, 0);
+}
+
 START_TEST(latest_values_merge)
 {
     tu_store t;
     mlops_run a, b;
     mlops_run_info *info;
     mlops_oid ref;
-    tu_store_open(&t, _i, NULL);
-    record_create(t.s, RUN_A);
-    run_init(&a, t.s, RUN_A, 0);
-    run_init(&b, t.s, RUN_A, 0);
+    two_writers(&t, _i, &a, &b);
     OK(mlops_run_log_metric(&a, "acc", 0.5, 10, 100));
     OK(mlops_run_log_metric(&a, "acc", 0.4, 9, 200)); /* lower step: not latest */
     OK(mlops_run_log_metric(&a, "loss", 3, 1, 100));
@@ -595,10 +602,7 @@ START_TEST(latest_ties_converge)
             mlops_run a, b;
             mlops_run_info *info;
             mlops_oid ref;
-            tu_store_open(&t, _i, NULL);
-            record_create(t.s, RUN_A);
-            run_init(&a, t.s, RUN_A, 0);
-            run_init(&b, t.s, RUN_A, 0);
+            two_writers(&t, _i, &a, &b);
             OK(mlops_run_log_metric(&a, "m", pairs[p][0], 5, 100));
             OK(mlops_run_log_metric(&b, "m", pairs[p][1], 5, 100));
             OK(mlops_run_flush(order ? &b : &a));
