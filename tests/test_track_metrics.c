@@ -618,6 +618,36 @@ START_TEST(latest_ties_converge)
 }
 END_TEST
 
+/* Automatic appends that keep failing (here a read-only store; a full disk
+ * in life) are retried only once the buffer has doubled, not at every
+ * point (which made logging crawl); nothing buffered is dropped. */
+START_TEST(failing_appends_back_off)
+{
+    tu_store t;
+    tu_store_open(&t, TU_FS, NULL);
+    tu_store_close(&t);
+    mlops_store_options ro = MLOPS_STORE_OPTIONS_INIT;
+    ro.flags |= MLOPS_STORE_READONLY;
+    tu_store_reopen(&t, &ro);
+    mlops_run r;
+    run_init(&r, t.s, RUN_A, 10);
+    for (int i = 0; i < 10; i++)
+        OK(mlops_run_log_metric(&r, "loss", i, i, 1));
+    ck_assert_uint_eq(r.buffered, 10);
+    ck_assert_uint_eq(r.retry_at, 20); /* the append at 10 failed */
+    for (int i = 10; i < 19; i++)
+        OK(mlops_run_log_metric(&r, "loss", i, i, 1));
+    ck_assert_uint_eq(r.retry_at, 20); /* no attempt at 11..19 */
+    OK(mlops_run_log_metric(&r, "loss", 19, 19, 1));
+    ck_assert_uint_eq(r.retry_at, 40); /* tried again at 20 */
+    ck_assert_uint_eq(r.buffered, 20);
+    tu_assert_err(mlops_run_flush(&r), MLOPS_EPERM); /* an explicit flush always tries */
+    ck_assert_uint_eq(r.buffered, 20);
+    run_dispose(&r);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 /* ---- concurrency and crashes ------------------------------------------- */
 
 enum { THREADS = 4, PER_THREAD = 100000 };
@@ -829,6 +859,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, batches, 0, TU_KINDS);
     tcase_add_loop_test(tc, latest_values_merge, 0, TU_KINDS);
     tcase_add_loop_test(tc, latest_ties_converge, 0, TU_KINDS);
+    tcase_add_test(tc, failing_appends_back_off);
     tcase_add_test(tc, oom_log_and_read);
     suite_add_tcase(s, tc);
     tc = tcase_create("concurrency");

@@ -130,11 +130,16 @@ static int check_open(const mlops_run *run)
  * logging call's: the points are buffered and stay so (nothing is lost),
  * the next append retries them, and mlops_run_flush reports a failure that
  * persists. Returning an error here would invite the caller to log the
- * same point again, which would then be stored twice.
+ * same point again, which would then be stored twice. After a failure the
+ * next automatic attempt waits until the buffer has doubled: each attempt
+ * encodes the whole buffer, and retrying at every point while the disk is
+ * full made logging crawl (a few thousand points/s).
  */
 static void append_quietly(mlops_run *run)
 {
-    (void)mlops__run_append_buffered(run);
+    if (run->buffered < run->retry_at)
+        return;
+    run->retry_at = mlops__run_append_buffered(run) < 0 ? 2 * run->buffered : 0;
 }
 
 int mlops_run_log_metric(mlops_run *run, const char *key, double value, int64_t step, int64_t timestamp_ms)
@@ -326,6 +331,7 @@ int mlops_run_flush(mlops_run *run)
         goto out; /* an ended run was flushed by its end */
     if ((rc = mlops__run_append_buffered(run)) < 0)
         goto out;
+    run->retry_at = 0; /* appending works again */
     if ((rc = mlops_log_sync(run->store, run->log_name)) < 0)
         goto out;
     if (run->latest_dirty)

@@ -44,6 +44,7 @@ struct mlops_run {
     mlops__key_buffer *keys;  /* sorted by key */
     size_t nkeys, capkeys;
     size_t buffered;          /* points in all buffers */
+    size_t retry_at;          /* after a failed automatic append: wait for this many (0: none failed) */
     size_t buffer_points;     /* automatic append threshold */
     int latest_dirty;         /* latest values not yet in the record */
 };
