@@ -582,6 +582,30 @@ START_TEST(first_append_no_space)
 }
 END_TEST
 
+/* Durability FULL: an append whose fsync fails takes its record back, so
+ * the failed call changed nothing and a retry (the run buffer retries)
+ * stores it once. */
+START_TEST(full_append_fsync_takes_back)
+{
+    mlops_store_options o = MLOPS_STORE_OPTIONS_INIT;
+    o.durability = MLOPS_DURABILITY_FULL;
+    tu_store t;
+    tu_store_open(&t, TU_FS, &o);
+    ck_assert_int_eq(mlops_log_append(t.s, "l", "one", 3), 0);
+    mlops__fault_arm(MLOPS__FAULT_FSYNC, 1, EIO);
+    tu_assert_err(mlops_log_append(t.s, "l", "two", 3), MLOPS_EIO);
+    mlops__fault_reset();
+    int n = 0;
+    ck_assert_int_eq(mlops_log_foreach(t.s, "l", count_one, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(mlops_log_append(t.s, "l", "two", 3), 0);
+    n = 0;
+    ck_assert_int_eq(mlops_log_foreach(t.s, "l", count_one, &n), 0);
+    ck_assert_int_eq(n, 2);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -608,6 +632,7 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, get_file_faults);
     tcase_add_test(tc, create_faults);
     tcase_add_test(tc, first_append_no_space);
+    tcase_add_test(tc, full_append_fsync_takes_back);
     suite_add_tcase(s, tc);
     return s;
 }

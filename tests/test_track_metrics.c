@@ -5,6 +5,7 @@
  * Runs are handles initialised here by hand over a record written with
  * mlops__run_record_write, so these tests depend only on the internals
  * of track_internal.h, not on run.c. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "common/buf.h"
 #include "track/points.h"
 #include "track/track_internal.h"
+#include "common/fault.h"
 #include "testutil.h"
 
 /* ---- helpers --------------------------------------------------------- */
@@ -648,6 +650,32 @@ START_TEST(failing_appends_back_off)
 }
 END_TEST
 
+/* Durability FULL: a flush whose fsync fails keeps its points buffered and
+ * the next flush stores them once (the failed append used to stay in the
+ * log, and the retry stored every point twice). */
+START_TEST(full_flush_fsync_failure_stores_once)
+{
+    mlops_store_options o = MLOPS_STORE_OPTIONS_INIT;
+    o.durability = MLOPS_DURABILITY_FULL;
+    tu_store t;
+    tu_store_open(&t, TU_FS, &o);
+    record_create(t.s, RUN_A);
+    mlops_run r;
+    run_init(&r, t.s, RUN_A, 0);
+    for (int i = 0; i < 10; i++)
+        OK(mlops_run_log_metric(&r, "loss", i, i, 1));
+    mlops__fault_arm(MLOPS__FAULT_FSYNC, 1, EIO);
+    tu_assert_err(mlops_run_flush(&r), MLOPS_EIO);
+    mlops__fault_reset();
+    OK(mlops_run_flush(&r));
+    mlops_metric_history h = history(t.s, RUN_A, "loss", NULL);
+    ck_assert_uint_eq(h.n, 10);
+    mlops_metric_history_free(&h);
+    run_dispose(&r);
+    tu_store_destroy(&t);
+}
+END_TEST
+
 /* ---- concurrency and crashes ------------------------------------------- */
 
 enum { THREADS = 4, PER_THREAD = 100000 };
@@ -860,6 +888,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, latest_values_merge, 0, TU_KINDS);
     tcase_add_loop_test(tc, latest_ties_converge, 0, TU_KINDS);
     tcase_add_test(tc, failing_appends_back_off);
+    tcase_add_test(tc, full_flush_fsync_failure_stores_once);
     tcase_add_test(tc, oom_log_and_read);
     suite_add_tcase(s, tc);
     tc = tcase_create("concurrency");

@@ -206,6 +206,20 @@ static void drop_empty(mlops__fsb *fs, mlops__fsb_log *l)
 
 static int sync_entry(mlops__fsb *fs, size_t i, char *path);
 
+/* FULL: the record at [start, end) of segment seg could not be made
+ * durable. Take it back if nothing was appended after it, so that the
+ * failed call changed nothing (a caller that retries would otherwise store
+ * it twice: the run buffer does). Best effort: another writer's record
+ * behind it, or a failing truncate, leaves it. */
+static void take_back(mlops__fsb *fs, size_t i, const char *seg, uint64_t start, uint64_t end)
+{
+    pthread_mutex_lock(&fs->state);
+    mlops__fsb_log *l = &fs->logs[i];
+    if (l->fd >= 0 && l->size == end && strcmp(l->seg, seg) == 0 && ftruncate(l->fd, (off_t)start) == 0)
+        l->size = start;
+    pthread_mutex_unlock(&fs->state);
+}
+
 static int fs_log_append(mlops_backend *b, const char *log, const void *data, size_t len)
 {
     mlops__fsb *fs = mlops__fsb_of(b);
@@ -223,9 +237,13 @@ static int fs_log_append(mlops_backend *b, const char *log, const void *data, si
     if (rc == 0 && fs->durability == MLOPS_DURABILITY_FULL &&
         !(path = mlops__fsb_path(fs, "logs/%s/%s", l->name, l->seg)))
         rc = mlops__error_oom();
+    uint64_t start = 0, end = 0;
+    char seg[MLOPS__FSB_SEG_LEN + 1] = "";
     if (rc == 0 && len > 0) {
         /* One writer per segment (this instance, under this mutex): the
          * bytes land contiguously even if write() needs several calls. */
+        start = l->size;
+        memcpy(seg, l->seg, sizeof seg);
         int e = mlops__fs_write_all(l->fd, data, len);
         if (e < 0) {
             rc = mlops__error_errno(-e, "cannot append to log '%s'", log);
@@ -235,14 +253,19 @@ static int fs_log_append(mlops_backend *b, const char *log, const void *data, si
                 drop_empty(fs, l);
         } else {
             l->size += len;
+            end = l->size;
             l->last_seq = ++fs->append_seq;
         }
     }
     if (l)
         l->last_use = fs->append_seq;
     pthread_mutex_unlock(&fs->state);
-    if (rc == 0 && fs->durability == MLOPS_DURABILITY_FULL)
-        return sync_entry(fs, i, path);
+    if (rc == 0 && fs->durability == MLOPS_DURABILITY_FULL) {
+        rc = sync_entry(fs, i, path);
+        if (rc < 0 && end > start)
+            take_back(fs, i, seg, start, end);
+        return rc;
+    }
     mlops__free(path);
     return rc;
 }
