@@ -89,7 +89,28 @@ if _CPYTHON:
     _ReleaseBuffer.restype = None
 
 
-class Borrowed:
+class Closing:
+    """Context-manager and finalizer plumbing of a handle with ``close()``:
+    ``with`` closes it, and so does garbage collection, quietly (the
+    interpreter may be shutting down)."""
+
+    def close(self) -> None:  # pragma: no cover - every user defines it
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except BaseException:
+            pass
+
+
+class Borrowed(Closing):
     """The address and length of a bytes-like object's memory, borrowed for
     the duration of a ``with`` block — no copy for bytes, bytearray,
     memoryview, array.array, mmap or C-contiguous numpy arrays (readonly
@@ -149,17 +170,8 @@ class Borrowed:
         self._keep = None
         self.ptr = None
 
-    def __enter__(self) -> "Borrowed":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
+    def close(self) -> None:
         self.release()
-
-    def __del__(self) -> None:
-        try:
-            self.release()
-        except Exception:
-            pass
 
 
 def writable_view(b: Any) -> Tuple[Any, int]:

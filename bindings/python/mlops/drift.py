@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from ._util import NumberArray, encode_name, is_numpy, oid_hex, parse_oid
+from ._util import Closing, NumberArray, encode_name, is_numpy, oid_hex, parse_oid
 from .errors import UnsupportedError, check, invalid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -360,7 +360,7 @@ class ProfileDrift:
     hellinger: float
 
 
-class Profile:
+class Profile(Closing):
     """A mergeable summary of one column, built from chunks: count, missing,
     min/max/mean/variance, an exact histogram on ``edges``, a quantile
     sketch with a proven rank-error bound (numeric), or category counts
@@ -501,17 +501,6 @@ class Profile:
             _L.mlops_drift_profile_free(self._p)
             self._p = None
 
-    def __enter__(self) -> "Profile":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 # ---- dataset report -------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 
 from . import _lib
 from . import track as _track
-from ._util import (Borrowed, PathLike, decode_name, encode_name, encode_path, oid_hex, parse_oid,
+from ._util import (Borrowed, Closing, PathLike, decode_name, encode_name, encode_path, oid_hex, parse_oid,
                     writable_view)
 from .errors import ITEROVER, error_for_code, invalid
 
@@ -131,7 +131,7 @@ def _progress_cb(progress: Optional[Progress], guard: _Callback) -> Any:
     return _lib.PROGRESS_CB(cb)
 
 
-class Store:
+class Store(Closing):
     """A handle on an artifact store.
 
     ``Store(path)`` opens (and by default creates) the store in directory
@@ -248,17 +248,6 @@ class Store:
     def closed(self) -> bool:
         return self._h is None
 
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except BaseException:  # quiet at interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         where = repr(self.path) if self.path is not None else ("backend" if self._adapter else "memory")
@@ -824,7 +813,7 @@ class ObjectWriter(_Child, io.RawIOBase):
             io.RawIOBase.close(self)
 
 
-class LogReader(_Child):
+class LogReader(_Child, Closing):
     """Iterator over a log's records (bytes); see :meth:`Store.log_read`.
     Frees its C iterator when exhausted, closed, or collected."""
 
@@ -853,15 +842,3 @@ class LogReader(_Child):
 
     def close(self) -> None:
         self._free()
-
-    def __enter__(self) -> "LogReader":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except BaseException:
-            pass

@@ -70,10 +70,11 @@ static void prune_dirs(const mlops__fsb *fs, char *ref_path)
 
 /* Durability of the ref's directory entry (and of new parents). */
 /* dir: a copy of the ref's path made before the update, cut here (the
- * ref is already moved: nothing may fail for lack of memory now). */
+ * ref is already moved: nothing may fail for lack of memory now); NULL
+ * with durability NONE. */
 static int sync_ref_dirs(const mlops__fsb *fs, char *dir, int created_dirs)
 {
-    if (fs->durability == MLOPS_DURABILITY_NONE)
+    if (!dir)
         return 0;
     *strrchr(dir, '/') = '\0';
     size_t stop = created_dirs ? strlen(fs->root) + 5 : strlen(dir);
@@ -190,8 +191,11 @@ static int update_locked(mlops__fsb *fs, const char *name, char *ref_path, const
                          const mlops_oid *new_id, char *tmp)
 {
     mlops__fsb_lock lock = { NULL, -1, 0 };
-    char *dir = mlops__strdup(ref_path);
-    int rc = dir ? mlops__fsb_lock_acquire(&lock, fs, name, ref_path) : mlops__error_oom();
+    /* The directory to fsync afterwards, copied now (durability NONE
+     * syncs nothing). */
+    char *dir = fs->durability == MLOPS_DURABILITY_NONE ? NULL : mlops__strdup(ref_path);
+    int rc = dir || fs->durability == MLOPS_DURABILITY_NONE ? mlops__fsb_lock_acquire(&lock, fs, name, ref_path)
+                                                            : mlops__error_oom();
     if (rc < 0) {
         prune_dirs(fs, ref_path); /* parents it may have made for the lock */
         goto out;
